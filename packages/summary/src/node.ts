@@ -1,0 +1,1 @@
+export { createFileWriter, type FileSummaryWriter, type FileWriterOptions } from "./file-writer.js";
