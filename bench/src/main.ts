@@ -1,1 +1,192 @@
-console.log("bench");
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { parseArgs } from "node:util";
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-core/dist/register_all_gradients";
+import "@tensorflow/tfjs-backend-cpu";
+import "@tensorflow/tfjs-backend-wasm";
+import { Batcher, type Batch } from "@mnist/data";
+import { loadMnist } from "@mnist/data/node";
+import { SequenceClassifier } from "@mnist/rnn";
+import { Trainer, evaluate } from "@mnist/train";
+import { LayersLstm } from "./layers.js";
+import { StraightforwardLstm } from "./straightforward.js";
+import { summarize, trainingStepFlops } from "./stats.js";
+
+const USAGE = `pnpm bench [--steps 20] [--warmup 3] [--backends cpu,wasm] [--impls fast,straightforward,layers] [--full]
+
+Times one training step (forward, backward through time, Adam) of the tutorial's
+model (28 steps x 28 inputs, 128 hidden, 10 classes, batch 128) for each
+implementation x backend, interleaved round by round so machine drift hits every
+row alike. --full then times the CLI's whole default run (100000 samples and the
+test accuracy) on wasm and reports its wall time, accuracy and peak RSS.`;
+
+const MODEL = { steps: 28, inputs: 28, hidden: 128, classes: 10, batch: 128, learningRate: 0.001 };
+
+type Implementation = "fast" | "straightforward" | "layers";
+const IMPLEMENTATION_NAMES: Record<Implementation, string> = {
+  fast: "@mnist/rnn fused LSTM",
+  straightforward: "per-step concat+matMul",
+  layers: "tf.layers.lstm",
+};
+
+interface Row {
+  implementation: Implementation;
+  backend: string;
+  step: () => Promise<void>;
+  timings: number[];
+}
+
+function parseOptions() {
+  const { values } = parseArgs({
+    options: {
+      steps: { type: "string", default: "20" },
+      warmup: { type: "string", default: "3" },
+      backends: { type: "string", default: "cpu,wasm" },
+      impls: { type: "string", default: "fast,straightforward,layers" },
+      full: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const positive = (flag: string, text: string) => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 0) throw new Error(`--${flag} must be a non-negative integer, got "${text}"`);
+    return value;
+  };
+  const implementations = values.impls.split(",") as Implementation[];
+  for (const name of implementations) {
+    if (!(name in IMPLEMENTATION_NAMES)) throw new Error(`--impls: unknown implementation "${name}"`);
+  }
+  return {
+    steps: Math.max(1, positive("steps", values.steps)),
+    warmup: positive("warmup", values.warmup),
+    backends: values.backends.split(","),
+    implementations,
+    full: values.full,
+  };
+}
+
+function batchTensors(batch: Batch): { images: tf.Tensor3D; oneHot: tf.Tensor2D } {
+  return {
+    images: tf.tensor3d(batch.images, [batch.size, MODEL.steps, MODEL.inputs]),
+    oneHot: tf.tensor2d(batch.oneHot, [batch.size, MODEL.classes]),
+  };
+}
+
+async function createRow(implementation: Implementation, backend: string, train: Parameters<typeof Batcher.restore>[0]): Promise<Row> {
+  const row = (step: () => Promise<void>): Row => ({ implementation, backend, step, timings: [] });
+  if (implementation === "fast") {
+    const model = SequenceClassifier.create({ hiddenSize: MODEL.hidden, seed: 1 });
+    const trainer = new Trainer(model, train, { batchSize: MODEL.batch, learningRate: MODEL.learningRate, seed: 1 });
+    return row(async () => {
+      await trainer.step();
+    });
+  }
+  const batcher = new Batcher(train, { seed: 1 });
+  const baseline =
+    implementation === "layers"
+      ? LayersLstm.create(MODEL.steps, MODEL.inputs, MODEL.hidden, MODEL.classes, MODEL.learningRate)
+      : StraightforwardLstm.create(MODEL.inputs, MODEL.hidden, MODEL.classes, MODEL.learningRate);
+  return row(async () => {
+    const { images, oneHot } = batchTensors(batcher.nextBatch(MODEL.batch));
+    await baseline.trainStep(images, oneHot);
+    images.dispose();
+    oneHot.dispose();
+  });
+}
+
+function formatTable(rows: Row[]): string {
+  const flops = trainingStepFlops(MODEL.batch, MODEL.steps, MODEL.inputs, MODEL.hidden, MODEL.classes);
+  const header = ["implementation", "backend", "median ms/step", "min", "max", "samples/s", "GFLOP/s", "speed-up vs tf.layers.lstm"];
+  const lines = [header, header.map(() => "---")];
+  for (const row of rows) {
+    const stats = summarize(row.timings);
+    const layers = rows.find((other) => other.implementation === "layers" && other.backend === row.backend);
+    const ratio = layers ? (summarize(layers.timings).median / stats.median).toFixed(1) + "x" : "n/a";
+    lines.push([
+      IMPLEMENTATION_NAMES[row.implementation],
+      row.backend,
+      stats.median.toFixed(1),
+      stats.min.toFixed(1),
+      stats.max.toFixed(1),
+      ((MODEL.batch * 1000) / stats.median).toFixed(0),
+      (flops / (stats.median * 1e6)).toFixed(2),
+      ratio,
+    ]);
+  }
+  return lines.map((cells) => `| ${cells.join(" | ")} |`).join("\n");
+}
+
+/** Runs the CLI's default training as a user would, polling the child's peak RSS. */
+async function timeFullRun(): Promise<void> {
+  const require = createRequire(import.meta.url);
+  const cliMain = join(dirname(require.resolve("cli/package.json")), "dist", "main.js");
+  const logdir = mkdtempSync(join(tmpdir(), "mnist-bench-"));
+  const started = performance.now();
+  const child = spawn(process.execPath, [cliMain, "train", "--backend", "wasm", "--logdir", logdir], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  let peakKiB = 0;
+  const poll = setInterval(() => {
+    try {
+      const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+      if (match) peakKiB = Math.max(peakKiB, Number(match[1]));
+    } catch {
+      // The child may exit between two polls; the last reading stands.
+    }
+  }, 100);
+  const code: number = await new Promise((resolve) => child.on("exit", (exitCode) => resolve(exitCode ?? 1)));
+  clearInterval(poll);
+  const seconds = (performance.now() - started) / 1000;
+  rmSync(logdir, { recursive: true, force: true });
+  if (code !== 0) throw new Error(`full run: the CLI exited with code ${code}\n${output}`);
+  const accuracy = /Testing Accuracy= ([0-9.]+)/.exec(output)?.[1] ?? "not printed";
+  console.log(`\nFull run (pnpm --filter cli start train, wasm, 100000 samples + 10000 test images):`);
+  console.log(`  wall ${seconds.toFixed(1)} s, Testing Accuracy= ${accuracy}, peak RSS ${(peakKiB / 1024).toFixed(0)} MB`);
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const { train, test } = await loadMnist();
+  const rows: Row[] = [];
+  for (const backend of options.backends) {
+    if (!(await tf.setBackend(backend))) throw new Error(`--backends: backend "${backend}" failed to initialise`);
+    for (const implementation of options.implementations) rows.push(await createRow(implementation, backend, train));
+  }
+  const rounds = options.warmup + options.steps;
+  for (let round = 0; round < rounds; round++) {
+    for (const row of rows) {
+      await tf.setBackend(row.backend);
+      const started = performance.now();
+      await row.step();
+      if (round >= options.warmup) row.timings.push(performance.now() - started);
+    }
+    process.stderr.write(`\rround ${round + 1}/${rounds}`);
+  }
+  process.stderr.write("\n");
+  console.log(`Training step, batch ${MODEL.batch}, ${options.warmup} warm-up + ${options.steps} timed steps per row, interleaved:`);
+  console.log(formatTable(rows));
+  for (const backend of options.backends) {
+    await tf.setBackend(backend);
+    const model = SequenceClassifier.create({ hiddenSize: MODEL.hidden, seed: 1 });
+    const result = await evaluate(model, test, { batchSize: 1000 });
+    model.dispose();
+    console.log(`evaluation of ${result.count} test images on ${backend}: ${result.imagesPerSecond.toFixed(0)} images/s`);
+  }
+  console.log(`peak RSS of this benchmark process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  if (options.full) await timeFullRun();
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

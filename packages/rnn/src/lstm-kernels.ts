@@ -1,0 +1,293 @@
+import * as tf from "@tensorflow/tfjs-core";
+
+/**
+ * Fused element-wise LSTM kernels in plain JavaScript, registered for the cpu and wasm
+ * backends. They exist because TensorFlow.js runs each element-wise op as its own kernel
+ * (a dozen per cell step, each a full pass over memory, and wasm's tanh is slow); one pass
+ * in JavaScript doing a step's arithmetic in float64 is faster and no less exact. Matrix
+ * products and the gates' sigmoid stay with the backend (XNNPACK on wasm), except on cpu
+ * where the register-blocked product below beats the backend's own.
+ */
+export const KERNEL_FIRST_INPUT = "MnistRnnLstmFirstInput";
+export const KERNEL_CELL_STEP = "MnistRnnLstmCellStep";
+export const KERNEL_BACKWARD_STEP = "MnistRnnLstmBackwardStep";
+export const KERNEL_STACK_SEQUENCE = "MnistRnnLstmStackSequence";
+export const KERNEL_ROW_BLOCKS = "MnistRnnRowBlocks";
+export const KERNEL_CPU_MAT_MUL = "MnistRnnCpuMatMul";
+
+export const FAST_BACKENDS = ["cpu", "wasm"] as const;
+
+type TensorInfo = tf.TensorInfo;
+
+/** What a kernel needs from a backend: float32 views of inputs, and new outputs with views. */
+interface ArrayAccess {
+  /** A new [shape] float32 output and a writable view of its values (not cleared on wasm). */
+  allocate(shape: number[]): { info: TensorInfo; values: Float32Array };
+  /** A view of an input's values; on wasm only valid until the next allocation. */
+  read(info: TensorInfo): Float32Array;
+}
+
+interface CpuBackendLike {
+  data: { get(dataId: object): { values: unknown } };
+  makeTensorInfo(shape: number[], dtype: "float32", values: Float32Array): TensorInfo;
+}
+
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: "float32"): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
+}
+
+function accessFor(backendName: string, backend: unknown): ArrayAccess {
+  if (backendName === "cpu") {
+    const cpu = backend as CpuBackendLike;
+    return {
+      allocate(shape) {
+        const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+        return { info: cpu.makeTensorInfo(shape, "float32", values), values };
+      },
+      read: (info) => cpu.data.get(info.dataId).values as Float32Array,
+    };
+  }
+  const wasm = backend as WasmBackendLike;
+  return {
+    allocate(shape) {
+      const info = wasm.makeOutput(shape, "float32");
+      return { info, values: wasm.typedArrayFromHeap(info) };
+    },
+    read: (info) => wasm.typedArrayFromHeap(info),
+  };
+}
+
+/**
+ * tanh through one exp, which V8 computes about twice as fast as Math.tanh. In float64 the
+ * cancellation near 0 costs at most ~2e-16 absolute, far below float32 resolution.
+ */
+const tanh = (z: number): number => 1 - 2 / (Math.exp(2 * z) + 1);
+
+/**
+ * The first step's input row for every example: u_0 = [h_{-1} = 0 | x_0 | 1], [batch, H + I + 1].
+ * Inputs: images [batch, steps, I]. Attrs: hidden.
+ */
+function firstInput(access: ArrayAccess, inputs: Record<string, TensorInfo>, attrs: { hidden: number }): TensorInfo {
+  const imagesInfo = inputs.images as TensorInfo;
+  const [batch, steps, inputSize] = imagesInfo.shape as [number, number, number];
+  const width = attrs.hidden + inputSize + 1;
+  const u = access.allocate([batch, width]);
+  const [out, images] = [access.read(u.info), access.read(imagesInfo)];
+  for (let b = 0; b < batch; b++) {
+    const row = b * width;
+    out.fill(0, row, row + attrs.hidden);
+    out.set(images.subarray(b * steps * inputSize, (b * steps + 1) * inputSize), row + attrs.hidden);
+    out[row + width - 1] = 1;
+  }
+  return u.info;
+}
+
+/**
+ * The cell arithmetic of one step for every example, after the backend's sigmoid of all four
+ * gate blocks (i, 2j, f, o: the j block's pre-activation was doubled so that
+ * tanh(j) = 2*sigmoid(2j) - 1 needs no tanh kernel, which is slow on wasm).
+ * Inputs: gates [batch, 4H] (sigmoids), cPrev [batch, H] (absent at t = 0),
+ * images [batch, steps, I]. Attrs: the step t, whether to save activations.
+ * Outputs: c [batch, H]; then h [batch, H] at the last step, else the next step's input row
+ * u_{t+1} = [h_t | x_{t+1} | 1]; then, when saving, [batch, 5H] = i, tanh j, f, o, tanh c.
+ */
+function cellStep(access: ArrayAccess, inputs: Record<string, TensorInfo>, attrs: { step: number; save: boolean }): TensorInfo[] {
+  const gatesInfo = inputs.gates as TensorInfo;
+  const imagesInfo = inputs.images as TensorInfo;
+  const [batch, steps, inputSize] = imagesInfo.shape as [number, number, number];
+  const hidden = (gatesInfo.shape[1] as number) / 4;
+  const last = attrs.step === steps - 1;
+  const width = last ? hidden : hidden + inputSize + 1;
+  const c = access.allocate([batch, hidden]);
+  const next = access.allocate([batch, width]);
+  const saved = attrs.save ? access.allocate([batch, 5 * hidden]) : undefined;
+  const gates = access.read(gatesInfo);
+  const images = access.read(imagesInfo);
+  const cPrev = inputs.cPrev === undefined ? undefined : access.read(inputs.cPrev);
+  const [cOut, nextOut] = [access.read(c.info), access.read(next.info)];
+  const savedOut = saved === undefined ? undefined : access.read(saved.info);
+  for (let b = 0; b < batch; b++) {
+    const g = b * 4 * hidden;
+    const s = b * hidden;
+    const row = b * width;
+    for (let n = 0; n < hidden; n++) {
+      const i = gates[g + n]!;
+      const j = 2 * gates[g + hidden + n]! - 1;
+      const f = gates[g + 2 * hidden + n]!;
+      const o = gates[g + 3 * hidden + n]!;
+      const cNew = (cPrev === undefined ? 0 : cPrev[s + n]! * f) + i * j;
+      const tc = tanh(cNew);
+      cOut[s + n] = cNew;
+      nextOut[row + n] = tc * o;
+      if (savedOut !== undefined) {
+        const a = b * 5 * hidden + n;
+        savedOut[a] = i;
+        savedOut[a + hidden] = j;
+        savedOut[a + 2 * hidden] = f;
+        savedOut[a + 3 * hidden] = o;
+        savedOut[a + 4 * hidden] = tc;
+      }
+    }
+    if (!last) {
+      const x = (b * steps + attrs.step + 1) * inputSize;
+      nextOut.set(images.subarray(x, x + inputSize), row + hidden);
+      nextOut[row + width - 1] = 1;
+    }
+  }
+  return saved === undefined ? [c.info, next.info] : [c.info, next.info, saved.info];
+}
+
+/**
+ * One backward step: from dL/dh_t (dh) and dL/dc_t flowing back from step t+1 (dcNext, absent
+ * at the last step) to dL/d(pre-activations) (dz [batch, 4H], for the unscaled j) and
+ * dL/dc_{t-1} (dcPrev). Inputs: dh [batch, H], saved [batch, 5H], cPrev [batch, H]
+ * (absent at t = 0), dcNext.
+ */
+function backwardStep(access: ArrayAccess, inputs: Record<string, TensorInfo>): TensorInfo[] {
+  const dhInfo = inputs.dh as TensorInfo;
+  const [batch, hidden] = dhInfo.shape as [number, number];
+  const dz = access.allocate([batch, 4 * hidden]);
+  const dcPrevOut = access.allocate([batch, hidden]);
+  const dh = access.read(dhInfo);
+  const saved = access.read(inputs.saved as TensorInfo);
+  const cPrev = inputs.cPrev === undefined ? undefined : access.read(inputs.cPrev);
+  const dcNext = inputs.dcNext === undefined ? undefined : access.read(inputs.dcNext);
+  const [dzOut, dcPrev] = [access.read(dz.info), access.read(dcPrevOut.info)];
+  for (let b = 0; b < batch; b++) {
+    const s = b * hidden;
+    const a = b * 5 * hidden;
+    const r = b * 4 * hidden;
+    for (let n = 0; n < hidden; n++) {
+      const i = saved[a + n]!;
+      const j = saved[a + hidden + n]!;
+      const f = saved[a + 2 * hidden + n]!;
+      const o = saved[a + 3 * hidden + n]!;
+      const tc = saved[a + 4 * hidden + n]!;
+      const dhn = dh[s + n]!;
+      const dc = (dcNext === undefined ? 0 : dcNext[s + n]!) + dhn * o * (1 - tc * tc);
+      dzOut[r + n] = dc * j * i * (1 - i);
+      dzOut[r + hidden + n] = dc * i * (1 - j * j);
+      dzOut[r + 2 * hidden + n] = cPrev === undefined ? 0 : dc * cPrev[s + n]! * f * (1 - f);
+      dzOut[r + 3 * hidden + n] = dhn * tc * o * (1 - o);
+      dcPrev[s + n] = dc * f;
+    }
+  }
+  return [dz.info, dcPrevOut.info];
+}
+
+/**
+ * Lays out the whole sequence for the one weight-gradient product after the loop, rows in
+ * step-major order (t*batch + b): inputsT [H + I + 1, steps*batch] = the input rows u_t
+ * transposed, and dZ [steps*batch, 4H]. Writing the transpose here is far cheaper than a
+ * transpose kernel or a transposeA product on wasm.
+ * Inputs: u0..u{steps-1} [batch, H + I + 1], dz0..dz{steps-1} [batch, 4H]. Attrs: steps.
+ */
+function stackSequence(access: ArrayAccess, inputs: Record<string, TensorInfo>, attrs: { steps: number }): TensorInfo[] {
+  const { steps } = attrs;
+  const [batch, width] = (inputs.u0 as TensorInfo).shape as [number, number];
+  const gates = (inputs.dz0 as TensorInfo).shape[1] as number;
+  const rows = steps * batch;
+  const inputsT = access.allocate([width, rows]);
+  const dZ = access.allocate([rows, gates]);
+  const [uT, dZOut] = [access.read(inputsT.info), access.read(dZ.info)];
+  for (let t = 0; t < steps; t++) {
+    dZOut.set(access.read(inputs[`dz${t}`] as TensorInfo), t * batch * gates);
+    const u = access.read(inputs[`u${t}`] as TensorInfo);
+    for (let k = 0; k < width; k++) {
+      const to = k * rows + t * batch;
+      for (let b = 0; b < batch; b++) uT[to + b] = u[b * width + k]!;
+    }
+  }
+  return [inputsT.info, dZ.info];
+}
+
+/**
+ * Splits a row-major [rows, columns] matrix into blocks of consecutive rows: each block is one
+ * contiguous copy, where the wasm backend's slice kernel walks every element.
+ * Inputs: x. Attrs: rows, the number of rows of each block (summing to x's rows).
+ */
+function rowBlocks(access: ArrayAccess, inputs: Record<string, TensorInfo>, attrs: { rows: number[] }): TensorInfo[] {
+  const xInfo = inputs.x as TensorInfo;
+  const columns = xInfo.shape[1] as number;
+  const blocks = attrs.rows.map((rows) => access.allocate([rows, columns]).info);
+  const x = access.read(xInfo);
+  let offset = 0;
+  for (const block of blocks) {
+    const size = (block.shape[0] as number) * columns;
+    access.read(block).set(x.subarray(offset, offset + size));
+    offset += size;
+  }
+  return blocks;
+}
+
+/**
+ * [M, K] x [K, N] for the cpu backend, several times faster than its built-in product: each
+ * pass over k keeps a 2 x 4 block of the output in registers (float64 accumulators), so every
+ * value loaded is used for several multiply-adds.
+ */
+function cpuMatMul(access: ArrayAccess, inputs: Record<string, TensorInfo>): TensorInfo {
+  const aInfo = inputs.a as TensorInfo;
+  const bInfo = inputs.b as TensorInfo;
+  const [m, k] = aInfo.shape as [number, number];
+  const n = bInfo.shape[1] as number;
+  const out = access.allocate([m, n]);
+  const [a, b, o] = [access.read(aInfo), access.read(bInfo), access.read(out.info)];
+  const fullColumns = n - (n % 4);
+  for (let i = 0; i < m; i += 2) {
+    // An odd last row is computed twice into the same place rather than needing its own loop.
+    const i1 = Math.min(i + 1, m - 1);
+    const a0 = i * k;
+    const a1 = i1 * k;
+    for (let j = 0; j < fullColumns; j += 4) {
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      for (let p = 0, f = j; p < k; p++, f += n) {
+        const b0 = b[f]!, b1 = b[f + 1]!, b2 = b[f + 2]!, b3 = b[f + 3]!;
+        const x0 = a[a0 + p]!;
+        const x1 = a[a1 + p]!;
+        c00 += x0 * b0; c01 += x0 * b1; c02 += x0 * b2; c03 += x0 * b3;
+        c10 += x1 * b0; c11 += x1 * b1; c12 += x1 * b2; c13 += x1 * b3;
+      }
+      const r0 = i * n + j;
+      const r1 = i1 * n + j;
+      o[r1] = c10; o[r1 + 1] = c11; o[r1 + 2] = c12; o[r1 + 3] = c13;
+      o[r0] = c00; o[r0 + 1] = c01; o[r0 + 2] = c02; o[r0 + 3] = c03;
+    }
+    for (let j = fullColumns; j < n; j++) {
+      let c0 = 0, c1 = 0;
+      for (let p = 0, f = j; p < k; p++, f += n) {
+        c0 += a[a0 + p]! * b[f]!;
+        c1 += a[a1 + p]! * b[f]!;
+      }
+      o[i1 * n + j] = c1;
+      o[i * n + j] = c0;
+    }
+  }
+  return out.info;
+}
+
+let registered = false;
+
+/** Registers the kernels once, on first use, so importing the package has no effect on tf. */
+export function registerLstmKernels(): void {
+  if (registered) return;
+  registered = true;
+  for (const backendName of FAST_BACKENDS) {
+    const kernel = (
+      kernelName: string,
+      run: (access: ArrayAccess, inputs: Record<string, TensorInfo>, attrs: never) => TensorInfo | TensorInfo[],
+    ) =>
+      tf.registerKernel({
+        kernelName,
+        backendName,
+        kernelFunc: ({ inputs, backend, attrs }) =>
+          run(accessFor(backendName, backend), inputs as Record<string, TensorInfo>, attrs as never),
+      });
+    kernel(KERNEL_FIRST_INPUT, firstInput);
+    kernel(KERNEL_CELL_STEP, cellStep);
+    kernel(KERNEL_BACKWARD_STEP, backwardStep);
+    kernel(KERNEL_STACK_SEQUENCE, stackSequence);
+    kernel(KERNEL_ROW_BLOCKS, rowBlocks);
+    if (backendName === "cpu") kernel(KERNEL_CPU_MAT_MUL, cpuMatMul);
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Test-only reference: the whole classifier in plain JavaScript numbers (float64) with
+ * explicit loops, sharing no code with the TensorFlow.js implementation.
+ */
+import type { ModelConfig } from "./config.js";
+
+export type PlainParameters = Map<string, number[]>;
+
+const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+
+/** row [K] times a row-major [K, columns] matrix. */
+function rowTimesMatrix(row: number[], matrix: number[], columns: number): number[] {
+  const out = new Array<number>(columns).fill(0);
+  row.forEach((value, k) => {
+    for (let n = 0; n < columns; n++) out[n] = (out[n] as number) + value * (matrix[k * columns + n] as number);
+  });
+  return out;
+}
+
+function get(parameters: PlainParameters, name: string): number[] {
+  const value = parameters.get(name);
+  if (value === undefined) throw new Error(`missing ${name}`);
+  return value;
+}
+
+/** One LSTM step for one example: x and h are vectors; returns the new [c, h]. */
+export function plainLstmStep(
+  x: number[],
+  h: number[],
+  c: number[],
+  kernel: number[],
+  bias: number[],
+  forgetBias: number,
+): [number[], number[]] {
+  const hidden = h.length;
+  const z = rowTimesMatrix([...x, ...h], kernel, 4 * hidden).map((v, n) => v + (bias[n] as number));
+  const newC = c.map(
+    (cn, n) =>
+      cn * sigmoid((z[2 * hidden + n] as number) + forgetBias) +
+      sigmoid(z[n] as number) * Math.tanh(z[hidden + n] as number),
+  );
+  const newH = newC.map((cn, n) => Math.tanh(cn) * sigmoid(z[3 * hidden + n] as number));
+  return [newC, newH];
+}
+
+/** One GRU step for one example. */
+export function plainGruStep(x: number[], h: number[], parameters: PlainParameters): number[] {
+  const hidden = h.length;
+  const gates = rowTimesMatrix([...x, ...h], get(parameters, "gru/gates/kernel"), 2 * hidden).map((v, n) =>
+    sigmoid(v + (get(parameters, "gru/gates/bias")[n] as number)),
+  );
+  const reset = gates.slice(0, hidden);
+  const update = gates.slice(hidden);
+  const resetH = h.map((hn, n) => hn * (reset[n] as number));
+  const candidate = rowTimesMatrix([...x, ...resetH], get(parameters, "gru/candidate/kernel"), hidden).map((v, n) =>
+    Math.tanh(v + (get(parameters, "gru/candidate/bias")[n] as number)),
+  );
+  return h.map((hn, n) => (update[n] as number) * hn + (1 - (update[n] as number)) * (candidate[n] as number));
+}
+
+/** Logits [batch * classes] for images [batch * steps * inputs]. */
+export function plainModelLogits(images: number[], batch: number, parameters: PlainParameters, config: ModelConfig): number[] {
+  const { steps, inputSize, hiddenSize, classes } = config;
+  const logits: number[] = [];
+  for (let b = 0; b < batch; b++) {
+    let h = new Array<number>(hiddenSize).fill(0);
+    let c = new Array<number>(hiddenSize).fill(0);
+    for (let t = 0; t < steps; t++) {
+      const start = (b * steps + t) * inputSize;
+      const row = images.slice(start, start + inputSize);
+      const x = rowTimesMatrix(row, get(parameters, "input/kernel"), hiddenSize).map(
+        (v, n) => v + (get(parameters, "input/bias")[n] as number),
+      );
+      if (config.cell === "lstm") {
+        [c, h] = plainLstmStep(x, h, c, get(parameters, "lstm/kernel"), get(parameters, "lstm/bias"), config.forgetBias);
+      } else {
+        h = plainGruStep(x, h, parameters);
+      }
+    }
+    const out = rowTimesMatrix(h, get(parameters, "output/kernel"), classes);
+    logits.push(...out.map((v, n) => v + (get(parameters, "output/bias")[n] as number)));
+  }
+  return logits;
+}
+
+/** Mean softmax cross-entropy of the plain model. */
+export function plainModelLoss(images: number[], labels: number[], parameters: PlainParameters, config: ModelConfig): number {
+  const logits = plainModelLogits(images, labels.length, parameters, config);
+  let total = 0;
+  labels.forEach((label, b) => {
+    const row = logits.slice(b * config.classes, (b + 1) * config.classes);
+    const max = Math.max(...row);
+    const logSum = Math.log(row.reduce((sum, v) => sum + Math.exp(v - max), 0)) + max;
+    total += logSum - (row[label] as number);
+  });
+  return total / labels.length;
+}
+
+/** d loss / d parameter by central differences in float64. */
+export function finiteDifferenceGradient(
+  images: number[],
+  labels: number[],
+  parameters: PlainParameters,
+  config: ModelConfig,
+  name: string,
+  epsilon = 1e-6,
+): number[] {
+  const value = get(parameters, name);
+  return value.map((original, k) => {
+    value[k] = original + epsilon;
+    const plus = plainModelLoss(images, labels, parameters, config);
+    value[k] = original - epsilon;
+    const minus = plainModelLoss(images, labels, parameters, config);
+    value[k] = original;
+    return (plus - minus) / (2 * epsilon);
+  });
+}

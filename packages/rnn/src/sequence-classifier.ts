@@ -1,0 +1,156 @@
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-core/dist/register_all_gradients";
+import { decodeArtifacts, encodeArtifacts } from "./artifacts.js";
+import { resolveModelConfig, type ModelConfig } from "./config.js";
+import { InputShapeError } from "./errors.js";
+import { readModelFiles, writeModelFiles } from "./model-files.js";
+import { initialParameters, parameterSpecs } from "./parameters.js";
+import { fastLogits, fastLossAndGradients, fastLstmAvailable } from "./fast-lstm.js";
+import { plainLogits } from "./plain-forward.js";
+
+let modelCount = 0;
+
+/**
+ * Variable names are global in a TensorFlow.js engine. The first model alive gets the plain
+ * stable names (so optimizer state saved under them reloads in another process); a model created
+ * while those are taken gets a "model-<n>/" prefix.
+ */
+function engineNamePrefix(names: string[]): string {
+  const taken = tf.engine().registeredVariables;
+  if (names.every((name) => taken[name] === undefined)) return "";
+  let prefix: string;
+  do prefix = `model-${++modelCount}/`;
+  while (names.some((name) => taken[prefix + name] !== undefined));
+  return prefix;
+}
+
+/**
+ * Classifies sequences ([batch, steps, inputs], e.g. images as rows of pixels): a dense
+ * projection inputs -> hidden, a recurrent cell over the steps, a dense hidden -> classes on
+ * the last hidden state.
+ */
+export class SequenceClassifier {
+  readonly config: ModelConfig;
+  /**
+   * Trainable variables under stable names ("input/kernel", "lstm/bias", ...). Each variable's
+   * engine name (`variable.name`, what optimizers key on) is the same name, or "model-<n>/" + it
+   * when another live model already uses the plain names.
+   */
+  readonly variables: Readonly<Record<string, tf.Variable>>;
+
+  private constructor(config: ModelConfig, values: ReadonlyMap<string, Float32Array>) {
+    this.config = Object.freeze({ ...config });
+    const specs = parameterSpecs(config);
+    const prefix = engineNamePrefix(specs.map((spec) => spec.name));
+    const variables: Record<string, tf.Variable> = {};
+    for (const spec of specs) {
+      const value = values.get(spec.name) as Float32Array;
+      variables[spec.name] = tf.tidy(() => tf.variable(tf.tensor(value, spec.shape, "float32"), true, prefix + spec.name));
+    }
+    this.variables = Object.freeze(variables);
+  }
+
+  /** A new model with seeded Glorot-uniform kernels and zero biases. */
+  static create(config: Partial<ModelConfig> = {}): SequenceClassifier {
+    const resolved = resolveModelConfig(config);
+    return new SequenceClassifier(resolved, initialParameters(resolved));
+  }
+
+  /** [batch, steps, inputs] -> [batch, classes] unnormalised log-probabilities; differentiable. */
+  logits(images: tf.Tensor3D): tf.Tensor2D {
+    this.checkImages(images, "images");
+    if (fastLstmAvailable(this.config)) return fastLogits(images, this.variables, this.config);
+    return plainLogits(images, this.variables, this.config);
+  }
+
+  /**
+   * One training computation: the mean softmax cross-entropy of the batch, the logits and the
+   * gradient of the loss for every variable (same keys as `variables`). The caller owns and
+   * disposes every returned tensor. The LSTM on the cpu and wasm backends takes the fast path
+   * (hand-written backward pass, fused kernels); the GRU and other backends use autodiff.
+   */
+  lossAndGradients(
+    images: tf.Tensor3D,
+    labels: tf.Tensor1D,
+  ): { loss: tf.Scalar; logits: tf.Tensor2D; gradients: Record<string, tf.Tensor> } {
+    this.checkImages(images, "images");
+    this.checkLabels(images, labels);
+    if (fastLstmAvailable(this.config)) return fastLossAndGradients(images, labels, this.variables, this.config);
+    const names = Object.keys(this.variables);
+    const list = names.map((name) => this.variables[name] as tf.Variable);
+    let logits: tf.Tensor2D | undefined;
+    const { value: loss, grads } = tf.variableGrads(() => {
+      logits = tf.keep(plainLogits(images, this.variables, this.config));
+      return meanCrossEntropy(logits, labels, this.config.classes);
+    }, list);
+    const gradients: Record<string, tf.Tensor> = {};
+    names.forEach((name, k) => {
+      gradients[name] = grads[(list[k] as tf.Variable).name] as tf.Tensor;
+    });
+    return { loss, logits: logits as tf.Tensor2D, gradients };
+  }
+
+  /** [batch, steps, inputs] -> [batch, classes] softmax probabilities. */
+  predict(images: tf.Tensor3D): tf.Tensor2D {
+    return tf.tidy(() => tf.softmax(this.logits(images)));
+  }
+
+  /** Writes model.json (config + TensorFlow.js weights manifest) and weights.bin into `dir`, atomically. */
+  async save(dir: string): Promise<void> {
+    const { modelJson, weights } = encodeArtifacts(this.config, await this.readValues());
+    await writeModelFiles(dir, modelJson, weights);
+  }
+
+  /** Reads a model written by `save`; bad or missing files throw ModelFormatError. */
+  static async load(dir: string): Promise<SequenceClassifier> {
+    const { config, values } = await readModelFiles(dir);
+    return new SequenceClassifier(config, values);
+  }
+
+  /** model.json content and weights.bin bytes, for storage without a file system. */
+  async toArtifacts(): Promise<{ modelJson: object; weights: ArrayBuffer }> {
+    return encodeArtifacts(this.config, await this.readValues());
+  }
+
+  static fromArtifacts(modelJson: object, weights: ArrayBuffer): SequenceClassifier {
+    const { config, values } = decodeArtifacts(modelJson, weights);
+    return new SequenceClassifier(config, values);
+  }
+
+  /** Frees the variables; the model cannot be used afterwards. */
+  dispose(): void {
+    for (const variable of Object.values(this.variables)) variable.dispose();
+  }
+
+  private async readValues(): Promise<Map<string, Float32Array>> {
+    const values = new Map<string, Float32Array>();
+    for (const [name, variable] of Object.entries(this.variables)) {
+      values.set(name, Float32Array.from(await variable.data()));
+    }
+    return values;
+  }
+
+  private checkImages(images: tf.Tensor, argument: string): void {
+    const { steps, inputSize } = this.config;
+    const [batch, imageSteps, imageInputs] = images.shape;
+    if (images.rank !== 3 || imageSteps !== steps || imageInputs !== inputSize || batch === 0) {
+      throw new InputShapeError(argument, `[batch >= 1, ${steps}, ${inputSize}]`, `[${images.shape.join(", ")}]`);
+    }
+    if (images.dtype !== "float32") throw new InputShapeError(argument, "dtype float32", `dtype ${images.dtype}`);
+  }
+
+  private checkLabels(images: tf.Tensor3D, labels: tf.Tensor): void {
+    if (labels.rank !== 1 || labels.shape[0] !== images.shape[0]) {
+      throw new InputShapeError("labels", `[${images.shape[0]}] (one class id per image)`, `[${labels.shape.join(", ")}]`);
+    }
+    if (labels.dtype !== "int32") throw new InputShapeError("labels", "dtype int32 class ids", `dtype ${labels.dtype}`);
+  }
+}
+
+/** Mean over the batch of -log softmax(logits)[label]. */
+export function meanCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, classes: number): tf.Scalar {
+  return tf.tidy(() => {
+    const oneHot = tf.oneHot(labels, classes); // [batch, classes]
+    return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1))) as tf.Scalar;
+  });
+}

@@ -1,0 +1,39 @@
+/** A configuration value, or a model/data pairing, that training cannot work with. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(
+    readonly field: string,
+    readonly expected: string,
+    readonly actual: string,
+    hint = "check the training options",
+  ) {
+    super(`Invalid ${field}: expected ${expected}, found ${actual}. Hint: ${hint}.`);
+  }
+}
+
+/** The loss became NaN or infinite; the weights were not updated from that step. */
+export class DivergenceError extends Error {
+  override readonly name = "DivergenceError";
+  constructor(
+    readonly step: number,
+    readonly loss: number,
+  ) {
+    super(
+      `Training diverged at step ${step}: expected a finite minibatch loss, found ${loss}. ` +
+        "Hint: lower the learning rate, or resume from the last checkpoint.",
+    );
+  }
+}
+
+/** A checkpoint folder that is missing, incomplete or not from this trainer. */
+export class CheckpointError extends Error {
+  override readonly name = "CheckpointError";
+  constructor(
+    readonly path: string,
+    readonly expected: string,
+    readonly actual: string,
+    hint = "pass the folder given to run({ checkpointDir }) or saveCheckpoint()",
+  ) {
+    super(`Cannot resume from ${path}: expected ${expected}, found ${actual}. Hint: ${hint}.`);
+  }
+}

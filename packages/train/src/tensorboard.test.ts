@@ -1,0 +1,58 @@
+import type { Mnist } from "@mnist/data";
+import { SequenceClassifier } from "@mnist/rnn";
+import { SummaryWriter } from "@mnist/summary";
+import { beforeAll, describe, expect, it } from "vitest";
+import { combineHooks } from "./hooks.js";
+import { firstImages, realMnist, useBackend } from "./mnist.test-support.js";
+import { tensorBoardHooks, type TensorBoardWriter } from "./tensorboard.js";
+import { Trainer, type StepEvent } from "./trainer.js";
+
+let mnist: Mnist;
+
+beforeAll(async () => {
+  await useBackend("cpu");
+  mnist = await realMnist();
+});
+
+describe("tensorBoardHooks", () => {
+  it("writes the tutorial's scalars, a histogram of every variable and the evaluation", async () => {
+    const scalars: [string, number, number][] = [];
+    const histograms: [string, number, number][] = [];
+    const writer: TensorBoardWriter = {
+      scalar: (tag, value, step) => void scalars.push([tag, value, step]),
+      histogram: (tag, values, step) => void histograms.push([tag, values.length, step]),
+    };
+    const model = SequenceClassifier.create({ hiddenSize: 8, seed: 10 });
+    const events: StepEvent[] = [];
+    const hooks = combineHooks(tensorBoardHooks(writer, model, { histogramStep: 3 }), { onStep: (e) => void events.push(e) });
+    const trainer = new Trainer(model, firstImages(mnist.train, 64), { batchSize: 8, trainingIters: 6 * 8 + 1, summaryStep: 2 }, hooks);
+    await trainer.run();
+    const result = await trainer.evaluate(firstImages(mnist.test, 40), "test");
+
+    const expectedScalars = events
+      .filter((e) => e.step % 2 === 0)
+      .flatMap((e): [string, number, number][] => [["loss", e.loss, e.step], ["accuracy", e.accuracy, e.step]]);
+    expectedScalars.push(["test/accuracy", result.accuracy, 6], ["test/loss", result.loss, 6]);
+    expect(scalars).toEqual(expectedScalars);
+
+    const variables = Object.entries(model.variables);
+    expect(histograms).toEqual(
+      [3, 6].flatMap((step) => variables.map(([name, v]): [string, number, number] => [name, v.size, step])),
+    );
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it("fits @mnist/summary's SummaryWriter", async () => {
+    const chunks: Uint8Array[] = [];
+    const writer = new SummaryWriter((chunk) => void chunks.push(chunk), { flushMillis: 0 });
+    const model = SequenceClassifier.create({ hiddenSize: 8, seed: 11 });
+    const trainer = new Trainer(model, firstImages(mnist.train, 32), { batchSize: 8, trainingIters: 2 * 8 + 1, summaryStep: 1 }, tensorBoardHooks(writer, model, { histogramStep: 2 }));
+    await trainer.run();
+    await writer.close();
+    const text = new TextDecoder("latin1").decode(Buffer.concat(chunks));
+    for (const tag of ["loss", "accuracy", "lstm/kernel", "output/bias"]) expect(text).toContain(tag);
+    trainer.dispose();
+    model.dispose();
+  });
+});

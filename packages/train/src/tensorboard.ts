@@ -1,0 +1,42 @@
+import type * as tf from "@tensorflow/tfjs-core";
+import type { SummaryWriter } from "@mnist/summary";
+import type { TrainHooks } from "./hooks.js";
+
+/** The part of @mnist/summary's SummaryWriter the training hooks write to. */
+export type TensorBoardWriter = Pick<SummaryWriter, "scalar" | "histogram">;
+
+/** Options of tensorBoardHooks(). */
+export interface TensorBoardOptions {
+  /** Steps between weight histograms; default 500. */
+  histogramStep?: number;
+}
+
+/**
+ * Hooks that write what the tutorial's TensorBoard shows: scalars "loss" and
+ * "accuracy" at every summary step, a histogram per model variable every
+ * histogramStep steps, and "<split>/accuracy", "<split>/loss" after an evaluation.
+ */
+export function tensorBoardHooks(
+  writer: TensorBoardWriter,
+  model: { readonly variables: Readonly<Record<string, tf.Variable>> },
+  options: TensorBoardOptions = {},
+): TrainHooks {
+  const histogramStep = options.histogramStep ?? 500;
+  return {
+    onSummary(e) {
+      writer.scalar("loss", e.loss, e.step);
+      writer.scalar("accuracy", e.accuracy, e.step);
+    },
+    async onStep(e) {
+      if (e.step % histogramStep !== 0) return;
+      for (const [name, variable] of Object.entries(model.variables)) {
+        // A copy: the backend may hand out its live buffer, and the writer may keep the values.
+        writer.histogram(name, Float32Array.from(await variable.data()), e.step);
+      }
+    },
+    onEvaluate(e) {
+      writer.scalar(`${e.split}/accuracy`, e.accuracy, e.step);
+      writer.scalar(`${e.split}/loss`, e.loss, e.step);
+    },
+  };
+}
