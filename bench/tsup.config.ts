@@ -6,7 +6,8 @@ export default defineConfig({
   dts: false,
   sourcemap: true,
   clean: true,
-  // tfjs-core ships this file as ESM inside a CommonJS package, which Node
-  // cannot load on its own; bundling it (and only it) registers the gradients.
-  noExternal: [/register_all_gradients/],
+  // tfjs-core ships these files as ESM inside a CommonJS package, which Node
+  // cannot load on its own; bundling them (and only them) registers the
+  // gradients and the chained tensor methods tfjs-layers needs.
+  noExternal: [/register_all_gradients/, /register_all_chained_ops/],
 });

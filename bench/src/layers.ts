@@ -1,5 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
+// tfjs-layers calls chained tensor methods (tensor.flatten()), which the full
+// @tensorflow/tfjs bundle registers but tfjs-core alone does not.
+import "@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops";
 
 // The same model built with tf.layers, configured like the tutorial's
 // BasicLSTMCell: sigmoid recurrent activation and a unit forget bias.

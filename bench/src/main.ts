@@ -12,11 +12,12 @@ import { Batcher, type Batch } from "@mnist/data";
 import { loadMnist } from "@mnist/data/node";
 import { SequenceClassifier } from "@mnist/rnn";
 import { Trainer, evaluate } from "@mnist/train";
+import { ParallelTrainer } from "@mnist/train/node";
 import { LayersLstm } from "./layers.js";
 import { StraightforwardLstm } from "./straightforward.js";
 import { summarize, trainingStepFlops } from "./stats.js";
 
-const USAGE = `pnpm bench [--steps 20] [--warmup 3] [--backends cpu,wasm] [--impls fast,straightforward,layers] [--full]
+const USAGE = `pnpm bench [--steps 20] [--warmup 3] [--backends cpu,wasm] [--impls parallel,fast,straightforward,layers] [--full]
 
 Times one training step (forward, backward through time, Adam) of the tutorial's
 model (28 steps x 28 inputs, 128 hidden, 10 classes, batch 128) for each
@@ -24,11 +25,15 @@ implementation x backend, interleaved round by round so machine drift hits every
 row alike. --full then times the CLI's whole default run (100000 samples and the
 test accuracy) on wasm and reports its wall time, accuracy and peak RSS.`;
 
+// Trainers to dispose at the end: a ParallelTrainer's worker threads must stop.
+const trainers: Trainer[] = [];
+
 const MODEL = { steps: 28, inputs: 28, hidden: 128, classes: 10, batch: 128, learningRate: 0.001 };
 
-type Implementation = "fast" | "straightforward" | "layers";
+type Implementation = "parallel" | "fast" | "straightforward" | "layers";
 const IMPLEMENTATION_NAMES: Record<Implementation, string> = {
-  fast: "@mnist/rnn fused LSTM",
+  parallel: "fused LSTM, 2 threads (ParallelTrainer)",
+  fast: "fused LSTM, 1 thread (Trainer)",
   straightforward: "per-step concat+matMul",
   layers: "tf.layers.lstm",
 };
@@ -46,7 +51,7 @@ function parseOptions() {
       steps: { type: "string", default: "20" },
       warmup: { type: "string", default: "3" },
       backends: { type: "string", default: "cpu,wasm" },
-      impls: { type: "string", default: "fast,straightforward,layers" },
+      impls: { type: "string", default: "parallel,fast,straightforward,layers" },
       full: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -82,9 +87,12 @@ function batchTensors(batch: Batch): { images: tf.Tensor3D; oneHot: tf.Tensor2D 
 
 async function createRow(implementation: Implementation, backend: string, train: Parameters<typeof Batcher.restore>[0]): Promise<Row> {
   const row = (step: () => Promise<void>): Row => ({ implementation, backend, step, timings: [] });
-  if (implementation === "fast") {
+  if (implementation === "fast" || implementation === "parallel") {
     const model = SequenceClassifier.create({ hiddenSize: MODEL.hidden, seed: 1 });
-    const trainer = new Trainer(model, train, { batchSize: MODEL.batch, learningRate: MODEL.learningRate, seed: 1 });
+    const config = { batchSize: MODEL.batch, learningRate: MODEL.learningRate, seed: 1 };
+    const trainer =
+      implementation === "parallel" ? new ParallelTrainer(model, train, config, {}, { workers: 2 }) : new Trainer(model, train, config);
+    trainers.push(trainer);
     return row(async () => {
       await trainer.step();
     });
@@ -178,10 +186,17 @@ async function main(): Promise<void> {
   for (const backend of options.backends) {
     await tf.setBackend(backend);
     const model = SequenceClassifier.create({ hiddenSize: MODEL.hidden, seed: 1 });
-    const result = await evaluate(model, test, { batchSize: 1000 });
+    const single = await evaluate(model, test, { batchSize: 1000 });
+    const parallel = new ParallelTrainer(model, train, {}, {}, { workers: 2 });
+    const shared = await parallel.evaluate(test, "test", { batchSize: 1000 });
+    parallel.dispose();
     model.dispose();
-    console.log(`evaluation of ${result.count} test images on ${backend}: ${result.imagesPerSecond.toFixed(0)} images/s`);
+    console.log(
+      `evaluation of ${single.count} test images on ${backend}: ${single.imagesPerSecond.toFixed(0)} images/s (1 thread), ` +
+        `${shared.imagesPerSecond.toFixed(0)} images/s (2 threads)`,
+    );
   }
+  for (const trainer of trainers) trainer.dispose();
   console.log(`peak RSS of this benchmark process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   if (options.full) await timeFullRun();
 }

@@ -1,7 +1,8 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  // parallel-worker.js is the script ParallelTrainer starts in each worker thread.
+  entry: ["src/index.ts", "src/node.ts", "src/parallel-worker.ts"],
   format: ["esm"],
   dts: true,
   sourcemap: true,

@@ -43,6 +43,8 @@ export interface TrainOptions extends CommonOptions {
   force: boolean;
   /** Checkpoint folder to continue from. */
   resume?: string;
+  /** Threads sharing each minibatch; default 2 on wasm with 2+ cores, else 1. */
+  workers?: number;
 }
 
 export interface ModelOptions extends CommonOptions {

@@ -36,6 +36,7 @@ describe("bad flags", () => {
     [["train", "--resume", "<tmp>/empty"], "--resume"],
     [["train", "--logdir", "<tmp>/a-file/logs"], "--logdir"],
     [["train", "--run", ".."], "--run"],
+    [["train", "--workers", "0"], "--workers"],
     [["evaluate"], "--model"],
     [["evaluate", "--model", "<tmp>/no-such-model"], "--model"],
     [["evaluate", "--model", "<tmp>/empty"], "--model"],
@@ -85,6 +86,7 @@ describe("help", () => {
       'default: "auto"',
       "--epochs <n>",
       "--resume <dir>",
+      "--workers <n>",
       "--force",
       "--json",
     ]) {

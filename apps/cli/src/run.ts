@@ -69,7 +69,8 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
       .addOption(new Option("--save <dir>", "save the final model here (and a checkpoint if interrupted)"))
       .addOption(new Option("--checkpoint-every <steps>", "steps between checkpoints written to --save").default(100).argParser(positiveInteger("the checkpoint interval")))
       .addOption(new Option("--force", "allow --save into a non-empty folder").default(false))
-      .addOption(new Option("--resume <dir>", "continue the run checkpointed in this folder (its settings win; --iters or --epochs set a new budget)")),
+      .addOption(new Option("--resume <dir>", "continue the run checkpointed in this folder (its settings win; --iters or --epochs set a new budget)"))
+      .addOption(new Option("--workers <n>", "threads sharing each minibatch, worker threads plus this one (default: 2 on wasm with 2+ cores, else 1)").argParser(positiveInteger("the worker count"))),
   ).action(async (options: TrainOptions, command: Command) => {
     // A default --iters must not shorten or extend a resumed run; only one the user typed does.
     options.itersGiven = command.getOptionValueSource("iters") === "cli";

@@ -37,3 +37,16 @@ export class CheckpointError extends Error {
     super(`Cannot resume from ${path}: expected ${expected}, found ${actual}. Hint: ${hint}.`);
   }
 }
+
+/** A worker thread of ParallelTrainer failed to start or to finish a request. */
+export class WorkerThreadError extends Error {
+  override readonly name = "WorkerThreadError";
+  constructor(
+    readonly thread: number,
+    readonly operation: string,
+    readonly reason: string,
+    hint = "run with workers: 1 (the CLI's --workers 1) to train on the calling thread alone",
+  ) {
+    super(`Worker thread ${thread} failed during ${operation}: expected a reply, found ${reason}. Hint: ${hint}.`);
+  }
+}

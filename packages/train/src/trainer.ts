@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { Batcher, type MnistSplit } from "@mnist/data";
+import { Batcher, type Batch, type MnistSplit } from "@mnist/data";
 import { SequenceClassifier } from "@mnist/rnn";
 import { Adam } from "./adam.js";
 import { readCheckpoint, writeCheckpoint } from "./checkpoint.js";
@@ -7,6 +7,7 @@ import { resolveTrainConfig, totalSteps, type TrainConfig } from "./config.js";
 import { CheckpointError, ConfigError, DivergenceError } from "./errors.js";
 import { evaluate, type EvaluateOptions, type EvaluationResult } from "./evaluate.js";
 import { formatIterationLine } from "./format.js";
+import { minibatchGradients, type MinibatchGradients } from "./minibatch.js";
 import type { TrainHooks } from "./hooks.js";
 
 /** What one training step did. */
@@ -122,24 +123,7 @@ export class Trainer {
     const started = performance.now();
     const step = this.completed + 1;
     const batch = this.batcher.nextBatch(this.config.batchSize);
-    const { stats, gradients } = tf.tidy(() => {
-      const images: tf.Tensor3D = tf.tensor3d(batch.images, [batch.size, this.train.rows, this.train.cols]); // [batch, steps, inputs]
-      const labels = tf.tensor1d(batch.labels, "int32");
-      const { loss, logits, gradients } = this.model.lossAndGradients(images, labels);
-      const accuracy = tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), labels), "float32"));
-      const stats = tf.stack([loss, accuracy]); // [2]: loss, accuracy
-      // The model hands these to us; tidy alone would miss a tensor it kept.
-      tf.dispose([loss, logits]);
-      return { stats, gradients };
-    });
-    let values: Float32Array;
-    try {
-      values = (await stats.data()) as Float32Array;
-    } finally {
-      stats.dispose();
-    }
-    const loss = values[0] ?? Number.NaN;
-    const accuracy = values[1] ?? Number.NaN;
+    const { loss, accuracy, gradients } = await this.minibatch(batch);
     if (!Number.isFinite(loss)) {
       tf.dispose(gradients);
       throw new DivergenceError(step, loss);
@@ -162,6 +146,11 @@ export class Trainer {
     }
     if (step % this.config.summaryStep === 0) await this.hooks.onSummary?.(event);
     return event;
+  }
+
+  /** Loss, accuracy and gradients of one minibatch; ParallelTrainer shares this out among threads. */
+  protected minibatch(batch: Batch): Promise<MinibatchGradients> {
+    return minibatchGradients(this.model, batch);
   }
 
   /** evaluate() on a split, reported to onEvaluate under `name` (e.g. "test"). */
@@ -191,6 +180,16 @@ export class Trainer {
    * Node only (file system).
    */
   static async resume(dir: string, train: MnistSplit, hooks: TrainHooks = {}, budget: ResumeBudget = {}): Promise<Trainer> {
+    return Trainer.restore(dir, train, budget, (model, config) => new Trainer(model, train, config, hooks));
+  }
+
+  /** resume() for any kind of trainer: `create` makes it from the saved model and config, then its state is put back. */
+  protected static async restore<T extends Trainer>(
+    dir: string,
+    train: MnistSplit,
+    budget: ResumeBudget,
+    create: (model: SequenceClassifier, config: Partial<TrainConfig>) => T,
+  ): Promise<T> {
     const checkpoint = await readCheckpoint(dir);
     const config: Partial<TrainConfig> = { ...checkpoint.trainer.config };
     if (budget.trainingIters !== undefined) {
@@ -207,9 +206,9 @@ export class Trainer {
       );
     }
     const model = await SequenceClassifier.load(checkpoint.modelFolder);
-    let trainer: Trainer | undefined;
+    let trainer: T | undefined;
     try {
-      trainer = new Trainer(model, train, config, hooks);
+      trainer = create(model, config);
       trainer.optimizer.restore(checkpoint.adam, checkpoint.folder);
       trainer.batcher = Batcher.restore(train, checkpoint.trainer.batcher);
       trainer.completed = checkpoint.trainer.step;

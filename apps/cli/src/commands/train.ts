@@ -1,8 +1,10 @@
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { splitValidation } from "@mnist/data";
 import { loadMnist } from "@mnist/data/node";
 import { SequenceClassifier } from "@mnist/rnn";
-import { combineHooks, formatTestLine, OPTIMIZATION_FINISHED, Trainer, type TrainHooks } from "@mnist/train";
+import { combineHooks, formatTestLine, OPTIMIZATION_FINISHED, type TrainHooks } from "@mnist/train";
+import { ParallelTrainer } from "@mnist/train/node";
 import { selectBackend } from "../backend.js";
 import { UsageError } from "../errors.js";
 import { watchInterrupts } from "../interrupt.js";
@@ -21,7 +23,7 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
   const reporter = createReporter(io.stdout, reportMode(io.stdout, options.json));
   const interruption = watchInterrupts(io.signals ?? process, io.exit ?? ((code) => process.exit(code)));
   let runLog: RunLog | undefined;
-  let trainer: Trainer | undefined;
+  let trainer: ParallelTrainer | undefined;
   try {
     const backend = await selectBackend(options.backend);
     reporter.event("backend", `Backend: ${backend.name}`, { backend: backend.name, skipped: backend.skipped });
@@ -45,12 +47,17 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
       onEvaluate: (e) => tensorBoard.onEvaluate?.(e),
     };
     const hooks = combineHooks(tensorBoardProxy, progressHooks);
+    // tfjs runs wasm on one thread under Node, so a second core only helps through worker threads.
+    const workers = options.workers ?? (backend.name === "wasm" && availableParallelism() >= 2 ? 2 : 1);
     trainer = options.resume
-      ? await Trainer.resume(options.resume, train, hooks, {
-          trainingIters: options.itersGiven ? options.iters : undefined,
-          epochs: options.epochs,
-        })
-      : new Trainer(
+      ? await ParallelTrainer.resume(
+          options.resume,
+          train,
+          hooks,
+          { trainingIters: options.itersGiven ? options.iters : undefined, epochs: options.epochs },
+          { workers },
+        )
+      : new ParallelTrainer(
           SequenceClassifier.create({ cell: options.cell, hiddenSize: options.hidden, seed: options.seed }),
           train,
           {
@@ -62,18 +69,20 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
             seed: options.seed,
           },
           hooks,
+          { workers },
         );
     const run = options.run ?? defaultRunName(trainer.model.config.cell, trainer.model.config.hiddenSize);
     runLog = await RunLog.open(options.logdir, run);
     tensorBoard = runLog.hooks(trainer.model);
     const { model } = trainer;
     const firstStep = trainer.completedSteps;
-    runLog.hyperParameters({ ...model.config, ...trainer.config, backend: backend.name, resumedFrom: options.resume ?? "-" }, firstStep);
+    runLog.hyperParameters({ ...model.config, ...trainer.config, backend: backend.name, workers, resumedFrom: options.resume ?? "-" }, firstStep);
     reporter.event("start", `TensorBoard run: ${runLog.dir}`, {
       runDir: runLog.dir,
       eventFile: runLog.path,
       model: model.config,
       train: trainer.config,
+      workers,
       firstStep,
       totalSteps: trainer.totalSteps,
     });
@@ -148,6 +157,7 @@ function resumeCommand(invocation: string, options: TrainOptions, run: string): 
   const args = ["train", "--resume", save, "--save", save, "--logdir", resolve(options.logdir), "--run", run];
   if (options.backend !== "auto") args.push("--backend", options.backend);
   if (options.data) args.push("--data", resolve(options.data));
+  if (options.workers !== undefined) args.push("--workers", String(options.workers));
   if (options.json) args.push("--json");
   return [invocation, ...args.map(shellQuote)].join(" ");
 }

@@ -1,0 +1,2 @@
+export { ParallelTrainer, type ParallelOptions } from "./parallel-trainer.js";
+export { WorkerThreadError } from "./errors.js";

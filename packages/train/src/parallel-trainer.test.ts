@@ -1,0 +1,189 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import * as tf from "@tensorflow/tfjs-core";
+import { orderedBatches, type Mnist } from "@mnist/data";
+import { SequenceClassifier } from "@mnist/rnn";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConfigError, WorkerThreadError } from "./errors.js";
+import { evaluate } from "./evaluate.js";
+import { minibatchGradients } from "./minibatch.js";
+import { BACKENDS, firstImages, realMnist, useBackend } from "./mnist.test-support.js";
+import { buildParallelScripts, type BuiltScripts } from "./parallel.test-support.js";
+import { ParallelTrainer } from "./parallel-trainer.js";
+import { Trainer, type StepEvent } from "./trainer.js";
+import { WorkerPool } from "./worker-pool.js";
+
+let mnist: Mnist;
+let scripts: BuiltScripts;
+
+beforeAll(async () => {
+  [mnist, scripts] = await Promise.all([realMnist(), buildParallelScripts()]);
+});
+
+afterAll(async () => {
+  await scripts.remove();
+});
+
+/** ||a - b||_2 / ||b||_2 */
+function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let difference = 0;
+  let norm = 0;
+  for (let i = 0; i < b.length; i++) {
+    difference += ((a[i] ?? 0) - (b[i] ?? 0)) ** 2;
+    norm += (b[i] ?? 0) ** 2;
+  }
+  return Math.sqrt(difference / norm);
+}
+
+async function weights(model: SequenceClassifier): Promise<Record<string, Float32Array>> {
+  const out: Record<string, Float32Array> = {};
+  for (const [name, variable] of Object.entries(model.variables)) out[name] = Float32Array.from(await variable.data());
+  return out;
+}
+
+describe.each(BACKENDS)("worker threads on %s", (backend) => {
+  beforeAll(async () => {
+    await useBackend(backend);
+  });
+
+  // Float32 tolerance: the threads sum the same per-image terms in a different order
+  // (per-share means, then a weighted sum), so only the last bits may differ.
+  it.each([2, 3])("the gradients of a 128-image batch shared among %i threads equal the single-thread ones (relative 1e-5)", async (threads) => {
+    const model = SequenceClassifier.create({ hiddenSize: 32, seed: 3 });
+    const batch = orderedBatches(firstImages(mnist.train, 128), 128)[Symbol.iterator]().next().value;
+    if (batch === undefined) throw new Error("no batch");
+    const pool = new WorkerPool(model, threads, 128, scripts.worker);
+    try {
+      const single = await minibatchGradients(model, batch);
+      const shared = await pool.minibatch(batch);
+      expect(Object.keys(shared.gradients).sort()).toEqual(Object.keys(model.variables).sort());
+      for (const [name, gradient] of Object.entries(single.gradients)) {
+        const parallel = shared.gradients[name];
+        expect(parallel?.shape, name).toEqual(gradient.shape);
+        expect(relativeError(await (parallel as tf.Tensor).data(), await gradient.data()), name).toBeLessThan(1e-5);
+      }
+      expect(shared.loss).toBeCloseTo(single.loss, 5);
+      expect(shared.accuracy * 128).toBeCloseTo(single.accuracy * 128, 4); // the same count of right answers
+      tf.dispose([single.gradients, shared.gradients]);
+    } finally {
+      await pool.terminate();
+      model.dispose();
+    }
+  });
+});
+
+describe("ParallelTrainer (cpu)", () => {
+  beforeAll(async () => {
+    await useBackend("cpu");
+  });
+
+  const train = (): ReturnType<typeof firstImages> => firstImages(mnist.train, 2000);
+  const config = { batchSize: 32, learningRate: 0.01, trainingIters: 20 * 32 + 1, seed: 4 };
+
+  it("trains 20 steps like Trainer (losses within 1e-5), keeps the tensor count flat, and resumes bit for bit", async () => {
+    const reference = new Trainer(SequenceClassifier.create({ hiddenSize: 16, seed: 5 }), train(), config);
+    const referenceLosses: number[] = [];
+    for (let i = 0; i < 20; i++) referenceLosses.push((await reference.step()).loss);
+
+    const model = SequenceClassifier.create({ hiddenSize: 16, seed: 5 });
+    const parallel = new ParallelTrainer(model, train(), config, {}, { workers: 2, workerScript: scripts.worker });
+    const dir = await mkdtemp(join(tmpdir(), "mnist-parallel-"));
+    try {
+      const losses: number[] = [(await parallel.step()).loss];
+      const tensors = tf.memory().numTensors;
+      for (let i = 1; i < 10; i++) losses.push((await parallel.step()).loss);
+      await parallel.saveCheckpoint(dir);
+      for (let i = 10; i < 20; i++) losses.push((await parallel.step()).loss);
+      expect(tf.memory().numTensors).toBe(tensors);
+      losses.forEach((loss, i) => expect(Math.abs(loss - (referenceLosses[i] ?? Number.NaN)), `step ${i + 1}`).toBeLessThan(1e-5));
+      const referenceWeights = await weights(reference.model);
+      for (const [name, values] of Object.entries(await weights(model))) {
+        expect(relativeError(values, referenceWeights[name] ?? []), name).toBeLessThan(1e-4);
+      }
+
+      const resumedLosses: number[] = [];
+      const hooks = { onStep: (e: StepEvent) => void resumedLosses.push(e.loss) };
+      const resumed = await ParallelTrainer.resume(dir, train(), hooks, {}, { workers: 2, workerScript: scripts.worker });
+      try {
+        expect(resumed).toBeInstanceOf(ParallelTrainer);
+        expect(resumed.completedSteps).toBe(10);
+        expect(await resumed.run()).toMatchObject({ steps: 10, stoppedEarly: false });
+        expect(resumedLosses).toEqual(losses.slice(10));
+        expect(await weights(resumed.model)).toEqual(await weights(model));
+      } finally {
+        resumed.dispose();
+        resumed.model.dispose();
+      }
+    } finally {
+      parallel.dispose();
+      reference.dispose();
+      model.dispose();
+      reference.model.dispose();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("evaluates a split shared among the threads with the counts of evaluate()", async () => {
+    const model = SequenceClassifier.create({ hiddenSize: 16, seed: 6 });
+    const events: string[] = [];
+    const trainer = new ParallelTrainer(model, train(), config, { onEvaluate: (e) => void events.push(e.split) }, { workers: 2, workerScript: scripts.worker });
+    try {
+      const split = firstImages(mnist.test, 1001);
+      const single = await evaluate(model, split, { batchSize: 200 });
+      const shared = await trainer.evaluate(split, "test", { batchSize: 200 });
+      expect(shared.count).toBe(1001);
+      expect(shared.confusion).toEqual(single.confusion);
+      expect(shared.accuracy).toBe(single.accuracy);
+      expect(shared.perClassAccuracy).toEqual(single.perClassAccuracy);
+      expect(shared.loss).toBeCloseTo(single.loss, 5);
+      expect(events).toEqual(["test"]);
+    } finally {
+      trainer.dispose();
+      model.dispose();
+    }
+  });
+
+  it("computes a batch smaller than the thread count on the calling thread alone", async () => {
+    const model = SequenceClassifier.create({ hiddenSize: 8, seed: 8 });
+    const pool = new WorkerPool(model, 3, 2, scripts.worker);
+    try {
+      const batch = orderedBatches(firstImages(mnist.train, 2), 2)[Symbol.iterator]().next().value;
+      if (batch === undefined) throw new Error("no batch");
+      const single = await minibatchGradients(model, batch);
+      const shared = await pool.minibatch(batch);
+      expect(shared.loss).toBe(single.loss);
+      for (const [name, gradient] of Object.entries(single.gradients)) {
+        expect(await shared.gradients[name]?.data(), name).toEqual(await gradient.data());
+      }
+      tf.dispose([single.gradients, shared.gradients]);
+    } finally {
+      await pool.terminate();
+      model.dispose();
+    }
+  });
+
+  it("rejects a bad worker count and reports a worker that cannot start", async () => {
+    const model = SequenceClassifier.create({ hiddenSize: 8, seed: 7 });
+    try {
+      expect(() => new ParallelTrainer(model, train(), config, {}, { workers: 0 })).toThrow(ConfigError);
+      const broken = new ParallelTrainer(model, train(), config, {}, { workers: 2, workerScript: new URL("./no-such-worker.js", scripts.worker) });
+      await expect(broken.step()).rejects.toThrow(WorkerThreadError);
+      await expect(broken.step()).rejects.toThrow(/no-such-worker\.js/);
+      broken.dispose();
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it.each([["after dispose()", "dispose"], ["even without dispose()", "keep"]])(
+    "a process that trained in parallel ends on its own %s",
+    async (_, mode) => {
+      const { stdout } = await promisify(execFile)(process.execPath, [scripts.exitCheck, mode], { timeout: 30_000 });
+      expect(stdout.trim().split("\n")).toHaveLength(2);
+      expect(stdout).toMatch(/^loss \d/);
+    },
+  );
+});
