@@ -8,6 +8,7 @@ import { loadMnist } from "@mnist/data/node";
 import { SequenceClassifier } from "@mnist/rnn";
 import { Trainer } from "@mnist/train";
 import { selectBackend } from "./backend.js";
+import { maskedCrc32c } from "@mnist/summary";
 import { countTag, listFiles, runCli, tempDir, writeSmallMnist } from "./cli.test-support.js";
 import { resolveModelFolder } from "./paths.js";
 
@@ -91,5 +92,55 @@ describe.each([
     expect(firstSamples).toBe((stoppedAt + 1) * 64);
     expect(resumed.stdout).toContain("Optimization Finished!");
     expect(resumed.stdout).toMatch(/^Testing Accuracy= /m);
+  });
+});
+
+/** Splits a TFRecord file into its records, checking both masked CRCs of each; throws on a torn record. */
+function readRecords(file: Uint8Array): Uint8Array[] {
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const records: Uint8Array[] = [];
+  let at = 0;
+  while (at < file.length) {
+    if (at + 12 > file.length) throw new Error(`torn record header at byte ${at}`);
+    const length = Number(view.getBigUint64(at, true));
+    if (view.getUint32(at + 8, true) !== maskedCrc32c(file.subarray(at, at + 8))) throw new Error(`bad length CRC at byte ${at}`);
+    const end = at + 12 + length + 4;
+    if (end > file.length) throw new Error(`torn record data at byte ${at}`);
+    const data = file.subarray(at + 12, at + 12 + length);
+    if (view.getUint32(at + 12 + length, true) !== maskedCrc32c(data)) throw new Error(`bad data CRC at byte ${at}`);
+    records.push(data);
+    at = end;
+  }
+  return records;
+}
+
+describe("kill -9 during train", () => {
+  it("leaves the last complete checkpoint resumable and the event file whole up to its last flush", async () => {
+    const save = join(tmp.path, "checkpoint-SIGKILL");
+    const logdir = join(tmp.path, "logs-SIGKILL");
+    // A checkpoint every step, so the kill is likely to land while one is being written.
+    const args = ["train", "--iters", "3905", "--batch-size", "64", "--hidden", "8", "--display-step", "1", "--checkpoint-every", "1"];
+    const child = spawn(process.execPath, [main, ...args, "--backend", "cpu", "--data", smallData, "--logdir", logdir, "--run", "r", "--save", save], {
+      cwd: tmp.path,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let lines = 0;
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      lines += chunk.split("\n").filter((line) => line.startsWith("Iteration ")).length;
+      if (lines >= 4) child.kill("SIGKILL");
+    });
+    const signal = await new Promise((resolve) => child.on("close", (_code, killedBy) => resolve(killedBy)));
+    expect(signal).toBe("SIGKILL");
+
+    const { train } = splitValidation((await loadMnist(smallData)).train, 5000);
+    const trainer = await Trainer.resume(save, train);
+    expect(trainer.completedSteps).toBeGreaterThanOrEqual(3);
+    expect(trainer.completedSteps).toBeLessThan(trainer.totalSteps);
+    trainer.dispose();
+    trainer.model.dispose();
+
+    const [eventFile] = await listFiles(join(logdir, "r"));
+    const records = readRecords(await readFile(join(logdir, "r", eventFile!)));
+    expect(Buffer.from(records[0]!).includes(Buffer.from("brain.Event:2"))).toBe(true);
   });
 });
