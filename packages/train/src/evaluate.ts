@@ -38,7 +38,6 @@ export async function evaluate(
   const classes = model.config.classes;
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   let lossSum = 0;
-  let correct = 0;
   for (const batch of orderedBatches(split, options.batchSize ?? 500)) {
     const summary = tf.tidy(() => {
       const images: tf.Tensor3D = tf.tensor3d(batch.images, [batch.size, split.rows, split.cols]); // [batch, steps, inputs]
@@ -57,21 +56,28 @@ export async function evaluate(
       const predicted = values[i + 1] ?? 0;
       const row = confusion[label];
       if (row !== undefined) row[predicted] = (row[predicted] ?? 0) + 1;
-      if (label === predicted) correct += 1;
     }
   }
-  const count = split.count;
-  const perClassAccuracy = confusion.map((row, label) => {
-    const total = row.reduce((sum, n) => sum + n, 0);
-    return total === 0 ? Number.NaN : (row[label] ?? 0) / total;
-  });
-  const seconds = (performance.now() - started) / 1000;
+  return summarizeEvaluation(confusion, lossSum, (performance.now() - started) / 1000);
+}
+
+/**
+ * The metrics of an evaluation from its confusion matrix (rows: true label, columns:
+ * prediction), the summed cross-entropy and its duration; shared by the single-thread and
+ * the worker-thread evaluations so both report alike.
+ */
+export function summarizeEvaluation(confusion: number[][], lossSum: number, seconds: number): EvaluationResult {
+  const count = confusion.reduce((sum, row) => sum + row.reduce((a, n) => a + n, 0), 0);
+  const correct = confusion.reduce((sum, row, label) => sum + (row[label] ?? 0), 0);
   return {
     accuracy: count === 0 ? Number.NaN : correct / count,
     loss: count === 0 ? Number.NaN : lossSum / count,
     count,
     confusion,
-    perClassAccuracy,
+    perClassAccuracy: confusion.map((row, label) => {
+      const total = row.reduce((sum, n) => sum + n, 0);
+      return total === 0 ? Number.NaN : (row[label] ?? 0) / total;
+    }),
     imagesPerSecond: seconds > 0 ? count / seconds : Number.POSITIVE_INFINITY,
   };
 }

@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { MnistSplit } from "@mnist/data";
 import type { SequenceClassifier } from "@mnist/rnn";
 import { WorkerThreadError } from "./errors.js";
-import { evaluate, type EvaluateOptions, type EvaluationResult } from "./evaluate.js";
+import { evaluate, summarizeEvaluation, type EvaluateOptions, type EvaluationResult } from "./evaluate.js";
 import { minibatchGradients, type MinibatchGradients, type MinibatchInput } from "./minibatch.js";
 import { shareSizes, type VariableSlot, type WorkerReply, type WorkerRequest, type WorkerSetup } from "./parallel-protocol.js";
 
@@ -233,21 +233,8 @@ export class WorkerPool {
     const confusion = Array.from({ length: classes }, (_, label) =>
       Array.from({ length: classes }, (_, predicted) => results.reduce((sum, r) => sum + (r.confusion[label]?.[predicted] ?? 0), 0)),
     );
-    const count = results.reduce((sum, r) => sum + r.count, 0);
-    const correct = confusion.reduce((sum, row, label) => sum + (row[label] ?? 0), 0);
     const lossSum = results.reduce((sum, r) => sum + (r.count === 0 ? 0 : r.loss * r.count), 0);
-    const seconds = (performance.now() - started) / 1000;
-    return {
-      accuracy: count === 0 ? Number.NaN : correct / count,
-      loss: count === 0 ? Number.NaN : lossSum / count,
-      count,
-      confusion,
-      perClassAccuracy: confusion.map((row, label) => {
-        const total = row.reduce((sum, n) => sum + n, 0);
-        return total === 0 ? Number.NaN : (row[label] ?? 0) / total;
-      }),
-      imagesPerSecond: seconds > 0 ? count / seconds : Number.POSITIVE_INFINITY,
-    };
+    return summarizeEvaluation(confusion, lossSum, (performance.now() - started) / 1000);
   }
 
   /** Stops every worker thread; the pool cannot be used afterwards. */
