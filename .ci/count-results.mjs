@@ -24,4 +24,17 @@ for (const dir of dirs) {
   ).length;
 }
 if (reports === 0) failed += 1;
+
+// The consumer test (scripts/consumer-test.mjs) installs the packed packages outside the
+// workspace; each of its checks counts like a test. .ci/run deletes the file before it runs,
+// so a missing file means the script died before reporting: one failure.
+const consumer = "scripts/.consumer-result.json";
+if (existsSync(consumer)) {
+  const report = JSON.parse(readFileSync(consumer, "utf8"));
+  passed += report.passed;
+  failed += report.failed;
+} else {
+  console.log(`${consumer} is missing: the consumer test did not finish`);
+  failed += 1;
+}
 console.log(`${passed} passed, ${failed} failed`);
