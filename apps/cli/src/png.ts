@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { convertIndexedToRgb, decode, hasPngSignature } from "fast-png";
-import type { DigitImage } from "./preprocess.js";
+import type { DigitImage } from "@mnist/data";
 
 /** A file given to `predict` that is missing or is not a PNG fast-png can decode. */
 export class PngReadError extends Error {

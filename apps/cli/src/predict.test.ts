@@ -2,12 +2,12 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { encode, type ImageData } from "fast-png";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { preprocessDigit } from "@mnist/data";
 import { loadMnist } from "@mnist/data/node";
 import { runCli, tempDir } from "./cli.test-support.js";
 import { colourise, enlarge, invert, mnistDigit } from "./digit-images.test-support.js";
 import { fixtureModel } from "./fixtures.test-support.js";
 import { decodePngBytes } from "./png.js";
-import { preprocessDigit } from "./preprocess.js";
 
 let tmp: { path: string; remove: () => Promise<void> };
 beforeAll(async () => {

@@ -1,3 +1,4 @@
+import { preprocessDigit, type PreprocessedDigit } from "@mnist/data";
 import { SequenceClassifier } from "@mnist/rnn";
 import { selectBackend } from "../backend.js";
 import { classify } from "../classify.js";
@@ -5,7 +6,6 @@ import { UsageError } from "../errors.js";
 import type { ModelOptions } from "../options.js";
 import { resolveModelFolder } from "../paths.js";
 import { PngReadError, readPng } from "../png.js";
-import { preprocessDigit, type PreprocessedDigit } from "../preprocess.js";
 import { createReporter, reportMode } from "../reporter.js";
 import type { CliIo } from "../run.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadMnist } from "@mnist/data/node";
+import { loadMnist } from "./load.js";
 import { colourise, enlarge, invert, mnistDigit, shiftedCorrelation } from "./digit-images.test-support.js";
 import { centreOfMass, preprocessDigit, type DigitImage } from "./preprocess.js";
 

@@ -1,6 +1,5 @@
-// Turns any picture of a single digit into the 28x28 input MNIST models expect.
-// Pure array code with no Node or TensorFlow.js import, so a web page can reuse it
-// on canvas ImageData (channels 4, maxValue 255).
+// Turns any picture of a single digit into the 28x28 input MNIST models expect. Pure array
+// code, so the CLI's predict (decoded PNG files) and the web page (canvas ImageData) share it.
 
 /** A decoded picture: row-major, `channels` interleaved samples per pixel. */
 export interface DigitImage {
@@ -24,7 +23,7 @@ export interface PreprocessConfig {
   inkThreshold: number;
 }
 
-export const defaultPreprocessConfig: PreprocessConfig = { size: 28, box: 20, inkThreshold: 0.1 };
+export const DEFAULT_PREPROCESS_CONFIG: PreprocessConfig = { size: 28, box: 20, inkThreshold: 0.1 };
 
 /** Result of preprocessing: MNIST-like pixels plus what was decided on the way. */
 export interface PreprocessedDigit {
@@ -42,7 +41,7 @@ export interface PreprocessedDigit {
  * Dark-on-light pictures (bright border) are inverted first.
  */
 export function preprocessDigit(image: DigitImage, config: Partial<PreprocessConfig> = {}): PreprocessedDigit {
-  const { size, box, inkThreshold } = { ...defaultPreprocessConfig, ...config };
+  const { size, box, inkThreshold } = { ...DEFAULT_PREPROCESS_CONFIG, ...config };
   const { width, height } = image;
   const gray = toGray(image);
   const inverted = borderMean(gray, width, height) > 0.5;

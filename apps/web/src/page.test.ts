@@ -1,0 +1,257 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-wasm";
+import { chromium, type Browser, type Download, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Mnist } from "@mnist/data";
+import { loadMnist } from "@mnist/data/node";
+import { SequenceClassifier } from "@mnist/rnn";
+import { maskedCrc32c } from "@mnist/summary";
+import { evaluate, Trainer } from "@mnist/train";
+import { serveStatic } from "./static-server.test-support.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-sync",
+];
+const webDir = join(dirname(new URL(import.meta.url).pathname), "..");
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) {
+  console.warn(`SKIPPED apps/web end-to-end test: ${CHROMIUM} is missing; install it with \`apt-get install -y chromium\``);
+}
+
+/** Builds the page as `pnpm --filter web build` does, into `outDir`. */
+function buildPage(outDir: string): Promise<void> {
+  const viteBin = join(dirname(createRequire(import.meta.url).resolve("vite/package.json")), "bin", "vite.js");
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [viteBin, "build", "--outDir", outDir, "--emptyOutDir", "--logLevel", "error"], { cwd: webDir, stdio: ["ignore", "inherit", "inherit"] });
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`vite build exited with ${code}`))));
+  });
+}
+
+/**
+ * What `mnist-rnn train --save DIR` leaves behind (model.json + weights.bin), for a model small
+ * enough to train while the page builds: 32 hidden units, 500 steps at a 10x learning rate reach about 0.96.
+ */
+async function trainCliModel(mnist: Mnist, dir: string): Promise<number> {
+  await tf.setBackend("wasm");
+  const model = SequenceClassifier.create({ hiddenSize: 32 });
+  const trainer = new Trainer(model, mnist.train, { trainingIters: 500 * 128 + 1, learningRate: 0.01 });
+  await trainer.run();
+  trainer.dispose();
+  const { accuracy } = await evaluate(model, mnist.test);
+  await model.save(dir);
+  model.dispose();
+  return accuracy;
+}
+
+/** Every record of a TFRecord file, with both CRCs checked. */
+function tfRecords(bytes: Uint8Array): Uint8Array[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const records: Uint8Array[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    const length = Number(view.getBigUint64(at, true));
+    expect(view.getUint32(at + 8, true)).toBe(maskedCrc32c(bytes.subarray(at, at + 8)));
+    const data = bytes.subarray(at + 12, at + 12 + length);
+    expect(view.getUint32(at + 12 + length, true)).toBe(maskedCrc32c(data));
+    records.push(data);
+    at += 16 + length;
+  }
+  return records;
+}
+
+/**
+ * Runs `action`, then waits until the page counts one more finished `counter` (see countDone
+ * in main.ts) or shows an error, and returns the status line.
+ */
+async function untilCounted(page: Page, counter: string, action: () => Promise<void>): Promise<string> {
+  const before = Number((await page.evaluate((name) => document.body.dataset[name], counter)) ?? 0);
+  await action();
+  await page.waitForFunction(
+    ({ name, before }) => Number(document.body.dataset[name] ?? 0) > before || document.getElementById("status")?.classList.contains("error"),
+    { name: counter, before },
+    { timeout: 60_000 },
+  );
+  const status = (await page.textContent("#status")) ?? "";
+  expect(await page.evaluate(() => document.getElementById("status")?.classList.contains("error")), status).toBe(false);
+  return status;
+}
+
+async function downloads(page: Page, count: number, click: () => Promise<void>): Promise<Download[]> {
+  const received: Download[] = [];
+  const all = new Promise<void>((resolve) => {
+    const listener = (download: Download) => {
+      received.push(download);
+      if (received.length === count) {
+        page.off("download", listener);
+        resolve();
+      }
+    };
+    page.on("download", listener);
+  });
+  await click();
+  await all;
+  return received;
+}
+
+describe.skipIf(!hasChromium)("the web page in Chromium", () => {
+  let work: string;
+  let mnist: Mnist;
+  let cliModelAccuracy: number;
+  let server: Awaited<ReturnType<typeof serveStatic>> | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), "mnist-web-"));
+    const built = buildPage(join(work, "dist"));
+    mnist = await loadMnist();
+    cliModelAccuracy = await trainCliModel(mnist, join(work, "cli-model"));
+    await built;
+    server = await serveStatic(join(work, "dist"));
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+    page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1100, height: 1000 } });
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+    await page.goto(server.url);
+    await page.waitForSelector("body[data-mnist=loaded]", { timeout: 30_000 });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (work !== undefined) await rm(work, { recursive: true, force: true });
+  });
+
+  it("trains with stop and continue, evaluates on the test set, and reads a digit drawn with the pointer", async () => {
+    expect(await page.textContent("#backend")).toBe("wasm");
+    const steps = 40;
+    await page.fill("#hidden-size", "32");
+    await page.fill("#training-iters", String(steps * 128 + 1));
+    await page.click("#train");
+    await page.waitForFunction(() => Number(document.body.dataset.step) >= 5);
+    await page.click("#stop");
+    await page.waitForSelector("body[data-training=stopped]");
+    const stoppedAt = Number(await page.getAttribute("body", "data-step"));
+    expect(stoppedAt).toBeGreaterThanOrEqual(5);
+    expect(stoppedAt).toBeLessThan(steps);
+    expect(await page.textContent("#progress-text")).toContain(`step ${stoppedAt} / ${steps}`);
+
+    // Finishing the budget starts the test-set evaluation by itself.
+    await untilCounted(page, "evaluations", () => page.click("#continue"));
+    expect(await page.getAttribute("body", "data-training")).toBe("finished");
+    expect(await page.getAttribute("body", "data-step")).toBe(String(steps));
+    const accuracy = Number((await page.textContent("#test-accuracy"))?.split(" ")[0]);
+    expect(accuracy).toBeGreaterThan(0.3); // 40 steps of a 32-unit LSTM; chance is 0.1
+    const chartInk = await page.evaluate(() => {
+      const chart = document.getElementById("chart") as HTMLCanvasElement;
+      // The plot area only, inside the axis labels and the legend.
+      const { data } = (chart.getContext("2d") as CanvasRenderingContext2D).getImageData(50, 24, chart.width - 100, chart.height - 54);
+      let red = 0;
+      let blue = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i + 3]! > 200 && data[i]! > 150 && data[i + 2]! < 120) red += 1;
+        if (data[i + 3]! > 200 && data[i + 2]! > 150 && data[i]! < 120) blue += 1;
+      }
+      return { red, blue };
+    });
+    // Both curves were drawn, not just the axis labels.
+    expect(chartInk.red).toBeGreaterThan(200);
+    expect(chartInk.blue).toBeGreaterThan(200);
+    const cells = (await page.locator("#confusion td").allTextContents()).map(Number);
+    expect(cells).toHaveLength(100);
+    expect(cells.reduce((sum, n) => sum + n, 0)).toBe(mnist.test.count);
+    expect(cells.filter((_, i) => i % 11 === 0).reduce((sum, n) => sum + n, 0) / mnist.test.count).toBeCloseTo(accuracy, 4);
+
+    // A "7": a bar across the top, then a stroke down to the bottom left.
+    const pad = await page.locator("#pad").boundingBox();
+    if (pad === null) throw new Error("#pad is not visible");
+    const at = (x: number, y: number) => page.mouse.move(pad.x + x * pad.width, pad.y + y * pad.height, { steps: 8 });
+    await at(0.3, 0.25);
+    await page.mouse.down();
+    await at(0.7, 0.25);
+    await at(0.45, 0.8);
+    await page.mouse.up();
+    await page.waitForFunction(() => /^\d$/.test(document.getElementById("prediction")?.textContent ?? ""));
+    const probabilities = (await page.locator(".bar-value").allTextContents()).map(Number);
+    expect(probabilities).toHaveLength(10);
+    expect(probabilities.reduce((sum, p) => sum + p, 0)).toBeCloseTo(1, 1);
+    const predicted = Number(await page.textContent("#prediction"));
+    expect(probabilities[predicted]).toBe(Math.max(...probabilities));
+  });
+
+  it("downloads its model and its TensorBoard event file; the model loads in Node and back into the page with the same accuracy", async () => {
+    const modelDir = join(work, "page-model");
+    await mkdir(modelDir);
+    const files = await downloads(page, 2, () => page.click("#download-model"));
+    for (const file of files) await file.saveAs(join(modelDir, file.suggestedFilename()));
+    expect(files.map((file) => file.suggestedFilename()).sort()).toEqual(["model.json", "weights.bin"]);
+    const model = await SequenceClassifier.load(modelDir);
+    expect(model.config.hiddenSize).toBe(32);
+    const pageAccuracy = Number((await page.textContent("#test-accuracy"))?.split(" ")[0]);
+    const { accuracy } = await evaluate(model, mnist.test);
+    model.dispose();
+    // Both run the wasm backend (equal in practice); 10 images of slack cover an engine picking other SIMD code.
+    expect(Math.abs(accuracy - pageAccuracy)).toBeLessThanOrEqual(0.001);
+
+    const [events] = await downloads(page, 1, () => page.click("#download-events"));
+    const eventBytes = new Uint8Array(await readFile(await (events as Download).path()));
+    expect(events?.suggestedFilename()).toMatch(/^events\.out\.tfevents\.\d{10}\.browser\.0\.0$/);
+    const records = tfRecords(eventBytes);
+    const text = new TextDecoder("latin1").decode(Buffer.concat(records));
+    // The file version event, loss and accuracy every 10 steps, and the test evaluation.
+    expect(records.length).toBeGreaterThanOrEqual(1 + 2 * 4 + 2);
+    for (const tag of ["brain.Event:2", "loss", "accuracy", "test/accuracy", "test/loss"]) expect(text).toContain(tag);
+
+    // The downloaded folder loads back into the page (folder picker) as the same model.
+    const status = await untilCounted(page, "modelLoads", () => page.setInputFiles("#model-folder", modelDir));
+    expect(status).toContain("with 32 hidden units from 2 files");
+    await untilCounted(page, "evaluations", () => page.click("#evaluate"));
+    expect(Number((await page.textContent("#test-accuracy"))?.split(" ")[0])).toBe(pageAccuracy);
+  });
+
+  it("classifies real MNIST test digits drawn onto the pad with a model saved by the CLI", async () => {
+    expect(cliModelAccuracy).toBeGreaterThan(0.94);
+    const dir = join(work, "cli-model");
+    const status = await untilCounted(page, "modelLoads", () => page.setInputFiles("#model-files", [join(dir, "model.json"), join(dir, "weights.bin")]));
+    expect(status).toContain("with 32 hidden units from 2 files");
+
+    const { images, labels, rows, cols } = mnist.test;
+    const predictions: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const digit = Array.from(images.subarray(i * rows * cols, (i + 1) * rows * cols));
+      // Paint each MNIST pixel as a square of the pad, then end a "stroke" so the page reads it.
+      const prediction = await page.evaluate(
+        ({ digit, rows, cols }) => {
+          const pad = document.getElementById("pad") as HTMLCanvasElement;
+          const context = pad.getContext("2d") as CanvasRenderingContext2D;
+          const cell = pad.width / cols;
+          digit.forEach((level, p) => {
+            context.fillStyle = `rgb(${level},${level},${level})`;
+            context.fillRect((p % cols) * cell, Math.floor(p / cols) * cell, cell, cell);
+          });
+          pad.dispatchEvent(new PointerEvent("pointerup"));
+          return document.getElementById("prediction")?.textContent ?? "";
+        },
+        { digit, rows, cols },
+      );
+      predictions.push(Number(prediction));
+    }
+    const correct = predictions.filter((p, i) => p === labels[i]).length;
+    expect(correct, `predicted ${predictions.join(",")} for labels ${Array.from(labels.subarray(0, 10)).join(",")}`).toBeGreaterThanOrEqual(9);
+    expect(pageErrors).toEqual([]);
+  });
+});
