@@ -1,7 +1,8 @@
 import { constants } from "node:fs";
-import { access, readdir, readFile, stat } from "node:fs/promises";
+import { access, readdir, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { MNIST_FILES } from "@mnist/data";
+import { checkpointModelFolder } from "@mnist/train/node";
 import { UsageError } from "./errors.js";
 
 /** `path` must be an existing folder. */
@@ -29,9 +30,8 @@ export async function requireMnistFolder(flag: string, dir: string): Promise<voi
 export async function resolveModelFolder(flag: string, dir: string): Promise<string> {
   await requireFolder(flag, dir);
   if (await isFile(join(dir, "model.json"))) return dir;
-  const latest = await readFile(join(dir, "latest.json"), "utf8").catch(() => undefined);
-  const folder = latest === undefined ? undefined : parseLatest(latest);
-  if (folder && (await isFile(join(dir, folder, "model", "model.json")))) return join(dir, folder, "model");
+  const folder = await checkpointModelFolder(dir).catch(() => undefined);
+  if (folder && (await isFile(join(folder, "model.json")))) return folder;
   throw new UsageError(flag, `${dir} holds neither model.json nor a training checkpoint (latest.json); pass the folder given to train --save`);
 }
 
@@ -86,13 +86,4 @@ async function isWritable(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-function parseLatest(text: string): string | undefined {
-  try {
-    const folder = (JSON.parse(text) as { folder?: unknown }).folder;
-    return typeof folder === "string" && /^[^/\\]+$/.test(folder) ? folder : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -88,16 +88,28 @@ export async function writeCheckpoint(
   return join(dir, folderName);
 }
 
-export async function readCheckpoint(dir: string): Promise<Checkpoint> {
-  const { readFile } = await import("node:fs/promises");
+/** The complete checkpoint folder that `dir`'s latest.json points at. */
+async function latestCheckpointFolder(dir: string): Promise<string> {
   const { join } = await import("node:path");
   const pointerPath = join(dir, POINTER);
   const pointer = await readJson(pointerPath, `${POINTER} naming the latest checkpoint`);
   const folderName = (pointer as { folder?: unknown }).folder;
-  if (typeof folderName !== "string" || !folderName.startsWith("step-")) {
+  if (typeof folderName !== "string" || !/^step-[^/\\]+$/.test(folderName)) {
     throw new CheckpointError(pointerPath, 'a "folder" field naming a step-… folder', JSON.stringify(pointer));
   }
-  const folder = join(dir, folderName);
+  return join(dir, folderName);
+}
+
+/** The model folder (model.json + weights.bin) of the latest checkpoint in `dir`; Node only. */
+export async function checkpointModelFolder(dir: string): Promise<string> {
+  const { join } = await import("node:path");
+  return join(await latestCheckpointFolder(dir), "model");
+}
+
+export async function readCheckpoint(dir: string): Promise<Checkpoint> {
+  const { readFile } = await import("node:fs/promises");
+  const { join } = await import("node:path");
+  const folder = await latestCheckpointFolder(dir);
   const trainerPath = join(folder, "trainer.json");
   const trainer = (await readJson(trainerPath, "trainer.json")) as Partial<TrainerFile>;
   if (trainer.format !== FORMAT || trainer.version !== 1) {

@@ -1,2 +1,3 @@
 export { ParallelTrainer, type ParallelOptions } from "./parallel-trainer.js";
 export { WorkerThreadError } from "./errors.js";
+export { checkpointModelFolder } from "./checkpoint.js";
