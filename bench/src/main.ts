@@ -17,12 +17,13 @@ import { LayersLstm } from "./layers.js";
 import { StraightforwardLstm } from "./straightforward.js";
 import { summarize, trainingStepFlops } from "./stats.js";
 
-const USAGE = `pnpm bench [--steps 20] [--warmup 3] [--backends cpu,wasm] [--impls parallel,fast,straightforward,layers] [--full]
+const USAGE = `pnpm bench [--steps 20] [--warmup 3] [--block 5] [--backends cpu,wasm] [--impls parallel,fast,straightforward,layers] [--full]
 
 Times one training step (forward, backward through time, Adam) of the tutorial's
 model (28 steps x 28 inputs, 128 hidden, 10 classes, batch 128) for each
-implementation x backend, interleaved round by round so machine drift hits every
-row alike. --full then times the CLI's whole default run (100000 samples and the
+implementation x backend, interleaved in rounds so machine drift hits every
+row alike: each round, every row runs --block consecutive timed steps, as
+training does, after --warmup untimed steps per row at the start. --full then times the CLI's whole default run (100000 samples and the
 test accuracy) on wasm and reports its wall time, accuracy and peak RSS.`;
 
 // Trainers to dispose at the end: a ParallelTrainer's worker threads must stop.
@@ -50,6 +51,7 @@ function parseOptions() {
     options: {
       steps: { type: "string", default: "20" },
       warmup: { type: "string", default: "3" },
+      block: { type: "string", default: "5" },
       backends: { type: "string", default: "cpu,wasm" },
       impls: { type: "string", default: "parallel,fast,straightforward,layers" },
       full: { type: "boolean", default: false },
@@ -72,6 +74,7 @@ function parseOptions() {
   return {
     steps: Math.max(1, positive("steps", values.steps)),
     warmup: positive("warmup", values.warmup),
+    block: Math.max(1, positive("block", values.block)),
     backends: values.backends.split(","),
     implementations,
     full: values.full,
@@ -170,18 +173,30 @@ async function main(): Promise<void> {
     if (!(await tf.setBackend(backend))) throw new Error(`--backends: backend "${backend}" failed to initialise`);
     for (const implementation of options.implementations) rows.push(await createRow(implementation, backend, train));
   }
-  const rounds = options.warmup + options.steps;
+  for (const row of rows) {
+    await tf.setBackend(row.backend);
+    for (let step = 0; step < options.warmup; step++) await row.step();
+  }
+  // A row's steps run in blocks, as in training: a row timed one step at a time between other
+  // rows' seconds-long steps would start every step with cold caches and an idle worker thread.
+  const rounds = Math.ceil(options.steps / options.block);
   for (let round = 0; round < rounds; round++) {
     for (const row of rows) {
       await tf.setBackend(row.backend);
-      const started = performance.now();
-      await row.step();
-      if (round >= options.warmup) row.timings.push(performance.now() - started);
+      const block = Math.min(options.block, options.steps - row.timings.length);
+      for (let step = 0; step < block; step++) {
+        const started = performance.now();
+        await row.step();
+        row.timings.push(performance.now() - started);
+      }
     }
     process.stderr.write(`\rround ${round + 1}/${rounds}`);
   }
   process.stderr.write("\n");
-  console.log(`Training step, batch ${MODEL.batch}, ${options.warmup} warm-up + ${options.steps} timed steps per row, interleaved:`);
+  console.log(
+    `Training step, batch ${MODEL.batch}, ${options.warmup} warm-up + ${options.steps} timed steps per row, ` +
+      `interleaved in rounds of ${options.block} consecutive steps per row:`,
+  );
   console.log(formatTable(rows));
   for (const backend of options.backends) {
     await tf.setBackend(backend);

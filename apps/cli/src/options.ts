@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "commander";
+import type { SequenceOrder } from "@mnist/data";
 import type { BackendChoice } from "./backend.js";
 
 /** Flags every command takes. */
@@ -29,6 +30,28 @@ export interface TrainOptions extends CommonOptions {
   hidden: number;
   /** Recurrent cell: lstm (default) or gru. */
   cell: "lstm" | "gru";
+  /** Stacked recurrent layers; default 1. */
+  layers: number;
+  /** Initialisation of the recurrent weights: glorot (default) or orthogonal. */
+  recurrentInit: "glorot" | "orthogonal";
+  /** How an image is read: rows (28 steps of 28 pixels, default) or pixels (784 steps of 1). */
+  sequence: SequenceOrder;
+  /** Seed of a fixed pixel permutation ("permuted MNIST"); default none. */
+  permute?: number;
+  /** Steps of linear learning-rate warm-up; default 0. */
+  warmupSteps: number;
+  /** Learning-rate decay after warm-up: none (default), cosine or step. */
+  decay: "none" | "cosine" | "step";
+  /** Floor of the cosine decay; default 0. */
+  minLr: number;
+  /** Largest global gradient norm; default no clipping. */
+  clipNorm?: number;
+  /** Steps between validations on the held-out images; default once per epoch. */
+  validateEvery?: number;
+  /** Test (and save) the weights of the best validation instead of the last step. */
+  keepBest: boolean;
+  /** Named set of defaults for the flags above: tutorial (default) or best. */
+  preset: PresetName;
   /** Seed of initial weights and data shuffle; default 0. */
   seed: number;
   /** TensorBoard log folder; default logs/. */
@@ -46,6 +69,8 @@ export interface TrainOptions extends CommonOptions {
   /** Threads sharing each minibatch; default 2 on wasm with 2+ cores, else 1. */
   workers?: number;
 }
+
+export type PresetName = "tutorial" | "best";
 
 export interface ModelOptions extends CommonOptions {
   /** Folder written by train --save. */
@@ -77,6 +102,26 @@ export function integer(what: string): (value: string) => number {
     const number = Number(value);
     if (value.trim() === "" || !Number.isSafeInteger(number)) {
       throw new InvalidArgumentError(`${what} must be a whole number.`);
+    }
+    return number;
+  };
+}
+
+export function nonNegativeInteger(what: string): (value: string) => number {
+  return (value) => {
+    const number = Number(value);
+    if (value.trim() === "" || !Number.isInteger(number) || number < 0) {
+      throw new InvalidArgumentError(`${what} must be a whole number, 0 or more.`);
+    }
+    return number;
+  };
+}
+
+export function nonNegativeNumber(what: string): (value: string) => number {
+  return (value) => {
+    const number = Number(value);
+    if (value.trim() === "" || !Number.isFinite(number) || number < 0) {
+      throw new InvalidArgumentError(`${what} must be a number, 0 or more.`);
     }
     return number;
   };

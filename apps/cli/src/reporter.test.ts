@@ -7,7 +7,7 @@ function capture(isTTY: boolean): { text: () => string; stream: { write: (s: str
   return { text: () => text, stream: { write: (s) => (text += s), isTTY, columns: 160 } };
 }
 
-const step = (n: number): StepEvent => ({ step: n, samples: n * 128, loss: 2 / n, accuracy: n / 10, samplesPerSecond: 1000, epoch: 0 });
+const step = (n: number): StepEvent => ({ step: n, samples: n * 128, loss: 2 / n, accuracy: n / 10, samplesPerSecond: 1000, epoch: 0, learningRate: 0.001, gradientNorm: 1 });
 
 describe("reporter", () => {
   it("picks a bar for a terminal, plain lines for a pipe, JSON when asked", () => {

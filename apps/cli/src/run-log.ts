@@ -6,6 +6,7 @@ import { createFileWriter } from "@mnist/summary/node";
 import { tensorBoardHooks, type TrainHooks } from "@mnist/train";
 import { classify } from "./classify.js";
 import { captionedDigits } from "./sample-grid.js";
+import { permutedPixels, type SequenceInput } from "./sequence-input.js";
 
 type FileWriter = Awaited<ReturnType<typeof createFileWriter>>;
 
@@ -55,11 +56,11 @@ export class RunLog {
     this.writer.text("hyperparameters", markdownTable(values, ["parameter", "value"]), step);
   }
 
-  /** The first test digits with the model's prediction drawn under each. */
-  samples(model: SequenceClassifier, test: MnistSplit, step: number): void {
+  /** The first test digits (as images, whatever sequences the model reads) with the model's prediction drawn under each. */
+  samples(model: SequenceClassifier, test: MnistSplit, input: SequenceInput, step: number): void {
     const count = Math.min(this.config.sampleCount, test.count);
     const pixels = Float32Array.from(test.images.subarray(0, count * test.rows * test.cols), (v) => v / 255);
-    const labels = classify(model, pixels, count).map((c) => c.digit);
+    const labels = classify(model, permutedPixels(pixels, count, input), count).map((c) => c.digit);
     this.writer.image("samples/predicted", captionedDigits(pixels, count, test.rows, labels), step);
   }
 

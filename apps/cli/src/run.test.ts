@@ -37,6 +37,16 @@ describe("bad flags", () => {
     [["train", "--logdir", "<tmp>/a-file/logs"], "--logdir"],
     [["train", "--run", ".."], "--run"],
     [["train", "--workers", "0"], "--workers"],
+    [["train", "--sequence", "columns"], "--sequence"],
+    [["train", "--permute", "x"], "--permute"],
+    [["train", "--layers", "0"], "--layers"],
+    [["train", "--recurrent-init", "zeros"], "--recurrent-init"],
+    [["train", "--warmup-steps", "-1"], "--warmup-steps"],
+    [["train", "--decay", "linear"], "--decay"],
+    [["train", "--min-lr", "-0.1"], "--min-lr"],
+    [["train", "--clip-norm", "0"], "--clip-norm"],
+    [["train", "--validate-every", "0"], "--validate-every"],
+    [["train", "--preset", "fastest"], "--preset"],
     [["evaluate"], "--model"],
     [["evaluate", "--model", "<tmp>/no-such-model"], "--model"],
     [["evaluate", "--model", "<tmp>/empty"], "--model"],
@@ -89,6 +99,14 @@ describe("help", () => {
       "--workers <n>",
       "--force",
       "--json",
+      "--layers <n>",
+      "--sequence <order>",
+      "--permute <seed>",
+      "--warmup-steps <n>",
+      "--decay <schedule>",
+      "--clip-norm <norm>",
+      "--keep-best",
+      'default: "tutorial"',
     ]) {
       expect(stdout).toContain(expected);
     }
@@ -199,7 +217,8 @@ describe("train", () => {
     const { code, stdout } = await runCli(["train", ...tiny, "--data", smallData, "--logdir", logdir, "--json"]);
     expect(code).toBe(0);
     const events = stdout.trim().split("\n").map((line) => JSON.parse(line) as { event: string; [key: string]: unknown });
-    expect(events.map((e) => e.event)).toEqual(["backend", "start", "log", "log", "log", "finished", "test"]);
+    // Fewer steps than an epoch: one validation, after the last step.
+    expect(events.map((e) => e.event)).toEqual(["backend", "start", "log", "log", "log", "validation", "finished", "test"]);
     const logs = events.filter((e) => e.event === "log");
     expect(logs.map((e) => e.samples)).toEqual([192, 384, 576]);
     const test = events.at(-1)!;

@@ -8,7 +8,9 @@ import { predictCommand } from "./commands/predict.js";
 import { trainCommand } from "./commands/train.js";
 import { exitCodes, UsageError } from "./errors.js";
 import type { SignalSource } from "./interrupt.js";
-import { integer, positiveInteger, positiveNumber, type CommonOptions, type ModelOptions, type TrainOptions } from "./options.js";
+import { SEQUENCE_ORDERS } from "@mnist/data";
+import { applyPreset, PRESET_NAMES } from "./presets.js";
+import { integer, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, type CommonOptions, type ModelOptions, type TrainOptions } from "./options.js";
 import type { Output } from "./reporter.js";
 import { cliVersion } from "./version.js";
 
@@ -63,6 +65,17 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
       .addOption(new Option("--display-step <n>", "steps between log lines").default(DEFAULT_TRAIN_CONFIG.displayStep).argParser(positiveInteger("the display step")))
       .addOption(new Option("--hidden <n>", "hidden units of the recurrent cell").default(DEFAULT_MODEL_CONFIG.hiddenSize).argParser(positiveInteger("the hidden size")))
       .addOption(new Option("--cell <type>", "recurrent cell").choices(["lstm", "gru"]).default(DEFAULT_MODEL_CONFIG.cell))
+      .addOption(new Option("--layers <n>", "stacked recurrent layers").default(DEFAULT_MODEL_CONFIG.layers).argParser(positiveInteger("the number of layers")))
+      .addOption(new Option("--recurrent-init <kind>", "initialisation of the recurrent weights").choices(["glorot", "orthogonal"]).default(DEFAULT_MODEL_CONFIG.recurrentInit))
+      .addOption(new Option("--sequence <order>", "read each image as rows (28 steps of 28 pixels) or pixels (784 steps of 1: sequential MNIST)").choices([...SEQUENCE_ORDERS]).default("rows"))
+      .addOption(new Option("--permute <seed>", "reorder every image's pixels by a fixed seeded permutation (with --sequence pixels: permuted MNIST)").argParser(integer("the permutation seed")))
+      .addOption(new Option("--warmup-steps <n>", "steps of linear learning-rate warm-up").default(DEFAULT_TRAIN_CONFIG.warmupSteps).argParser(nonNegativeInteger("the warm-up")))
+      .addOption(new Option("--decay <schedule>", "learning-rate decay after warm-up: cosine to --min-lr, or step (x0.1 at 50% and 75% of the run)").choices(["none", "cosine", "step"]).default(DEFAULT_TRAIN_CONFIG.decay))
+      .addOption(new Option("--min-lr <rate>", "learning rate at the end of a cosine decay").default(DEFAULT_TRAIN_CONFIG.minLearningRate).argParser(nonNegativeNumber("the minimum learning rate")))
+      .addOption(new Option("--clip-norm <norm>", "scale gradients down to this global L2 norm when above it (default: no clipping)").argParser(positiveNumber("the clipping norm")))
+      .addOption(new Option("--validate-every <steps>", "steps between validations on the 5000 held-out training images (default: every epoch)").argParser(positiveInteger("the validation interval")))
+      .addOption(new Option("--keep-best", "test and save the weights of the best validation accuracy, not the last step's").default(false))
+      .addOption(new Option("--preset <name>", "defaults for the flags above: tutorial (the tutorial's run) or best (about 99% in about 10 minutes on 2 cores); typed flags win").choices(PRESET_NAMES).default("tutorial"))
       .addOption(new Option("--seed <n>", "seed of the initial weights and the data shuffle").default(DEFAULT_TRAIN_CONFIG.seed).argParser(integer("the seed")))
       .addOption(new Option("--logdir <dir>", "TensorBoard log folder").default("logs/"))
       .addOption(new Option("--run <name>", "TensorBoard run sub-folder (default: <time>-<cell>-h<hidden>)"))
@@ -74,6 +87,8 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   ).action(async (options: TrainOptions, command: Command) => {
     // A default --iters must not shorten or extend a resumed run; only one the user typed does.
     options.itersGiven = command.getOptionValueSource("iters") === "cli";
+    // A resumed run keeps its checkpoint's settings, so a preset has nothing to set there.
+    if (options.resume === undefined) applyPreset(options, command);
     setExitCode(await trainCommand(options, io));
   });
 

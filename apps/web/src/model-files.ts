@@ -26,7 +26,17 @@ export async function modelFromFiles(files: readonly File[]): Promise<SequenceCl
     weights.set(shard, offset);
     offset += shard.length;
   }
-  return SequenceClassifier.fromArtifacts(modelJson, weights.buffer);
+  const model = SequenceClassifier.fromArtifacts(modelJson, weights.buffer);
+  // The CLI can train on pixel sequences or permuted images; the pad draws 28 rows of 28 pixels.
+  const { steps, inputSize } = model.config;
+  const permuted = model.metadata.permute !== undefined;
+  if (steps !== 28 || inputSize !== 28 || permuted) {
+    model.dispose();
+    throw new Error(
+      `this page reads digits as 28 rows of 28 pixels; the chosen model reads ${steps} steps of ${inputSize}${permuted ? " of permuted pixels" : ""} (train it with --sequence rows and without --permute)`,
+    );
+  }
+  return model;
 }
 
 /** The same two files the CLI's --save writes, as downloads. */

@@ -75,7 +75,7 @@ export class TrainingSession {
   /** Test-set evaluation, also recorded in the event file as test/accuracy and test/loss. */
   async evaluate(test: MnistSplit, onProgress: (done: number) => void): Promise<EvaluationResult> {
     const result = await evaluateInSlices(this.model, test, onProgress);
-    await this.tensorBoard.onEvaluate?.({ ...result, step: this.trainer.completedSteps, split: "test" });
+    await this.tensorBoard.onEvaluate?.({ ...result, step: this.trainer.completedSteps, epoch: this.trainer.completedEpochs, split: "test" });
     return result;
   }
 

@@ -1,5 +1,6 @@
 import { DEFAULT_MODEL_CONFIG, resolveModelConfig, type ModelConfig } from "./config.js";
-import { ModelConfigError, ModelFormatError } from "./errors.js";
+import { ModelConfigError, ModelFormatError, ModelMetadataError } from "./errors.js";
+import { copyMetadata, type ModelMetadata } from "./metadata.js";
 import { parameterSpecs } from "./parameters.js";
 
 /** Value of model.json's "format" field, so other JSON files are rejected early. */
@@ -13,12 +14,27 @@ export interface WeightSpec {
   dtype: "float32";
 }
 
-/** model.json: TensorFlow.js's weights-manifest layout plus our format tag and config. */
+/**
+ * ModelConfig fields added after format version 1 was first written: model.json files from
+ * before them lack the field and get its default (what those models were).
+ */
+const FIELDS_ADDED_LATER: readonly (keyof ModelConfig)[] = ["layers", "recurrentInit"];
+
+/** model.json: TensorFlow.js's weights-manifest layout plus our format tag, config and metadata. */
 export interface ModelJson {
   format: typeof MODEL_FORMAT;
   formatVersion: typeof MODEL_FORMAT_VERSION;
   config: ModelConfig;
+  /** The user's metadata; TensorFlow.js's model.json uses this name for the same purpose. */
+  userDefinedMetadata: ModelMetadata;
   weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
+}
+
+/** What model.json and the weights describe: everything needed to rebuild the model. */
+export interface DecodedModel {
+  config: ModelConfig;
+  values: Map<string, Float32Array>;
+  metadata: ModelMetadata;
 }
 
 /** Names the two artifacts in error messages: file paths when loading from disk. */
@@ -30,6 +46,7 @@ export interface ArtifactSources {
 export function encodeArtifacts(
   config: ModelConfig,
   values: ReadonlyMap<string, Float32Array>,
+  metadata: ModelMetadata,
 ): { modelJson: ModelJson; weights: ArrayBuffer } {
   const specs = parameterSpecs(config);
   const total = specs.reduce((sum, spec) => sum + elementCount(spec.shape), 0);
@@ -47,6 +64,7 @@ export function encodeArtifacts(
     format: MODEL_FORMAT,
     formatVersion: MODEL_FORMAT_VERSION,
     config: { ...config },
+    userDefinedMetadata: metadata,
     weightsManifest: [
       {
         paths: [WEIGHTS_FILE],
@@ -65,7 +83,7 @@ export function decodeArtifacts(
   modelJson: unknown,
   weights: ArrayBuffer,
   sources: ArtifactSources = { modelJson: "model.json", weights: WEIGHTS_FILE },
-): { config: ModelConfig; values: Map<string, Float32Array> } {
+): DecodedModel {
   const fail = (field: string, expected: string, actual: unknown): never => {
     throw new ModelFormatError(sources.modelJson, field, expected, describe(actual));
   };
@@ -77,6 +95,7 @@ export function decodeArtifacts(
   }
   if (!isObject(json.config)) fail("config", "an object with the model's ModelConfig", json.config);
   const config = readConfig(json.config as Record<string, unknown>, sources.modelJson);
+  const metadata = readMetadata(json.userDefinedMetadata, sources.modelJson);
 
   const manifest = json.weightsManifest;
   if (!Array.isArray(manifest) || manifest.length === 0) {
@@ -134,12 +153,24 @@ export function decodeArtifacts(
     values.set(name, new Float32Array(weights.slice(offset * 4, (offset + count) * 4)));
     offset += count;
   }
-  return { config, values };
+  return { config, values, metadata };
+}
+
+/** userDefinedMetadata, or {} for files saved before models carried metadata. */
+function readMetadata(raw: unknown, file: string): ModelMetadata {
+  if (raw === undefined) return {};
+  if (!isObject(raw)) throw new ModelFormatError(file, "userDefinedMetadata", "an object (the model's metadata)", describe(raw));
+  try {
+    return copyMetadata(raw, "userDefinedMetadata");
+  } catch (error) {
+    if (error instanceof ModelMetadataError) throw new ModelFormatError(file, error.field, error.expected, error.actual);
+    throw error;
+  }
 }
 
 function readConfig(raw: Record<string, unknown>, file: string): ModelConfig {
-  for (const field of Object.keys(DEFAULT_MODEL_CONFIG)) {
-    if (raw[field] === undefined) {
+  for (const field of Object.keys(DEFAULT_MODEL_CONFIG) as (keyof ModelConfig)[]) {
+    if (raw[field] === undefined && !FIELDS_ADDED_LATER.includes(field)) {
       throw new ModelFormatError(file, `config.${field}`, "a value (saved models list every field)", "nothing (field missing)");
     }
   }

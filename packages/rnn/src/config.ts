@@ -2,6 +2,9 @@ import { ModelConfigError } from "./errors.js";
 
 export type CellType = "lstm" | "gru";
 
+/** How the recurrent rows (the rows that multiply h) of each cell kernel start. */
+export type RecurrentInit = "glorot" | "orthogonal";
+
 /** Shape and initialisation of a sequence classifier (defaults: the tutorial's model). */
 export interface ModelConfig {
   /** Recurrent cell: "lstm" (BasicLSTM semantics) or "gru". Default "lstm". */
@@ -12,10 +15,14 @@ export interface ModelConfig {
   steps: number;
   /** Width of the input projection and of the cell state. Default 128. */
   hiddenSize: number;
+  /** Stacked recurrent layers; layer n >= 2 reads the hidden states of layer n - 1. Default 1. */
+  layers: number;
   /** Output classes. Default 10. */
   classes: number;
   /** Added to the forget gate's pre-activation inside the LSTM cell (LSTM only). Default 1.0. */
   forgetBias: number;
+  /** Recurrent rows of each cell kernel: Glorot-uniform, or an orthogonal [H, H] block per gate. Default "glorot". */
+  recurrentInit: RecurrentInit;
   /** Seed of the initial weights: one seed always gives the same weights. Default 0. */
   seed: number;
 }
@@ -25,12 +32,14 @@ export const DEFAULT_MODEL_CONFIG: Readonly<ModelConfig> = Object.freeze({
   inputSize: 28,
   steps: 28,
   hiddenSize: 128,
+  layers: 1,
   classes: 10,
   forgetBias: 1.0,
+  recurrentInit: "glorot",
   seed: 0,
 });
 
-const POSITIVE_INTEGER_FIELDS = ["inputSize", "steps", "hiddenSize", "classes"] as const;
+const POSITIVE_INTEGER_FIELDS = ["inputSize", "steps", "hiddenSize", "layers", "classes"] as const;
 
 /** Fills in defaults and rejects values no model can have. */
 export function resolveModelConfig(overrides: Partial<ModelConfig> = {}): ModelConfig {
@@ -46,6 +55,9 @@ export function resolveModelConfig(overrides: Partial<ModelConfig> = {}): ModelC
   }
   if (typeof config.forgetBias !== "number" || !Number.isFinite(config.forgetBias)) {
     throw new ModelConfigError("forgetBias", "a finite number", String(config.forgetBias));
+  }
+  if (config.recurrentInit !== "glorot" && config.recurrentInit !== "orthogonal") {
+    throw new ModelConfigError("recurrentInit", '"glorot" or "orthogonal"', JSON.stringify(config.recurrentInit));
   }
   if (!Number.isInteger(config.seed)) {
     throw new ModelConfigError("seed", "an integer", String(config.seed));

@@ -41,3 +41,16 @@ export class InputShapeError extends Error {
     );
   }
 }
+
+/** Model metadata that JSON cannot store as given (it is saved in model.json). */
+export class ModelMetadataError extends Error {
+  override readonly name = "ModelMetadataError";
+  constructor(
+    /** Path of the bad value inside the metadata, e.g. "metadata.permute" or "metadata.sizes[2]". */
+    readonly field: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(`${field}: expected ${expected}, found ${actual}. Hint: metadata holds plain JSON values (objects, arrays, strings, finite numbers, booleans, null).`);
+  }
+}

@@ -1,8 +1,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BACKENDS, randomValues, useBackend } from "./backends.test-support.js";
-import { resolveModelConfig } from "./config.js";
+import { resolveModelConfig, type ModelConfig } from "./config.js";
 import { fastLogits, fastLossAndGradients } from "./fast-lstm.js";
+import { parameterSpecs } from "./parameters.js";
 import { plainLogits } from "./plain-forward.js";
 import { seededUniform } from "./random.js";
 import { meanCrossEntropy } from "./sequence-classifier.js";
@@ -14,19 +15,10 @@ import { meanCrossEntropy } from "./sequence-classifier.js";
 const TOLERANCE = 1e-5;
 const config = resolveModelConfig({ inputSize: 7, steps: 6, hiddenSize: 16, classes: 4, forgetBias: 1 });
 
-function randomParameters(seed: number): Record<string, tf.Tensor> {
+function randomParameters(seed: number, model: ModelConfig = config): Record<string, tf.Tensor> {
   const uniform = seededUniform(seed);
-  const { inputSize: i, hiddenSize: h, classes: c } = config;
-  const shapes: Record<string, number[]> = {
-    "input/kernel": [i, h],
-    "input/bias": [h],
-    "lstm/kernel": [2 * h, 4 * h],
-    "lstm/bias": [4 * h],
-    "output/kernel": [h, c],
-    "output/bias": [c],
-  };
   return Object.fromEntries(
-    Object.entries(shapes).map(([name, shape]) => {
+    parameterSpecs(model).map(({ name, shape }) => {
       const count = shape.reduce((a, b) => a * b, 1);
       return [name, tf.tensor(randomValues(count, uniform, name.endsWith("bias") ? 0.5 : 0.6), shape)];
     }),
@@ -38,16 +30,21 @@ function relativeError(actual: tf.Tensor, expected: tf.Tensor): number {
 }
 
 /** The reference: plain per-step ops, gradients by TensorFlow.js autodiff. */
-function plainLossAndGradients(images: tf.Tensor3D, labels: tf.Tensor1D, parameters: Record<string, tf.Tensor>) {
+function plainLossAndGradients(
+  images: tf.Tensor3D,
+  labels: tf.Tensor1D,
+  parameters: Record<string, tf.Tensor>,
+  model: ModelConfig = config,
+) {
   const names = Object.keys(parameters);
   const f = (...values: tf.Tensor[]) => {
     const bound = Object.fromEntries(names.map((name, k) => [name, values[k] as tf.Tensor]));
-    return meanCrossEntropy(plainLogits(images, bound, config), labels, config.classes);
+    return meanCrossEntropy(plainLogits(images, bound, model), labels, model.classes);
   };
   const gradients = tf.grads(f)(names.map((name) => parameters[name] as tf.Tensor));
   return {
     loss: f(...names.map((name) => parameters[name] as tf.Tensor)),
-    logits: plainLogits(images, parameters, config),
+    logits: plainLogits(images, parameters, model),
     gradients: Object.fromEntries(names.map((name, k) => [name, gradients[k] as tf.Tensor])),
   };
 }
@@ -73,13 +70,74 @@ describe.each(BACKENDS)("fast LSTM path on %s", (backend) => {
     });
   });
 
-  it("handles a one-step sequence and a hidden size that is not a multiple of 4", () => {
+  describe.each([2, 3])("with %i stacked layers", (layers) => {
+    const stacked = resolveModelConfig({ ...config, layers });
+
+    it.each([1, 2, 5])("matches the plain LSTM's loss, logits and every gradient at batch %i", (batch) => {
+      tf.tidy(() => {
+        const parameters = randomParameters(200 + batch, stacked);
+        const pixels = randomValues(batch * stacked.steps * stacked.inputSize, seededUniform(batch + 50)).map((v) => (v < 0 ? 0 : v));
+        const images = tf.tensor3d(pixels, [batch, stacked.steps, stacked.inputSize]);
+        const labels = tf.tensor1d(Array.from({ length: batch }, (_, k) => (2 * k + 3) % stacked.classes), "int32");
+        const fast = fastLossAndGradients(images, labels, parameters, stacked);
+        const plain = plainLossAndGradients(images, labels, parameters, stacked);
+        expect(relativeError(fast.loss, plain.loss)).toBeLessThan(TOLERANCE);
+        expect(relativeError(fast.logits, plain.logits)).toBeLessThan(TOLERANCE);
+        expect(Object.keys(fast.gradients).sort()).toEqual(Object.keys(parameters).sort());
+        for (const name of Object.keys(parameters)) {
+          expect(relativeError(fast.gradients[name]!, plain.gradients[name]!), name).toBeLessThan(TOLERANCE);
+        }
+      });
+    });
+
+    it("gives logits differentiable by tf.grads (images included) that agree with autodiff", () => {
+      tf.tidy(() => {
+        const parameters = randomParameters(17, stacked);
+        const names = Object.keys(parameters);
+        const images = tf.tensor3d(randomValues(2 * stacked.steps * stacked.inputSize, seededUniform(18)), [2, stacked.steps, stacked.inputSize]);
+        const weights = tf.randomNormal([2, stacked.classes], 0, 1, "float32", 19);
+        const objective = (forwardPass: typeof fastLogits) => (x: tf.Tensor, ...values: tf.Tensor[]) =>
+          tf.sum(tf.mul(forwardPass(x as tf.Tensor3D, Object.fromEntries(names.map((n, k) => [n, values[k]!])), stacked), weights));
+        const inputs = [images, ...names.map((name) => parameters[name]!)];
+        const fast = tf.grads(objective(fastLogits))(inputs);
+        const plain = tf.grads(objective(plainLogits))(inputs);
+        fast.forEach((gradient, k) => expect(relativeError(gradient, plain[k]!), k === 0 ? "images" : names[k - 1]).toBeLessThan(TOLERANCE));
+      });
+    });
+
+    it("evaluates without keeping per-step activations", () => {
+      const parameters = randomParameters(23, stacked);
+      const images = tf.randomUniform([16, stacked.steps, stacked.inputSize]) as tf.Tensor3D;
+      const before = tf.memory().numTensors;
+      const logits = fastLogits(images, parameters, stacked);
+      expect(tf.memory().numTensors).toBe(before + 1);
+      const reference = plainLogits(images, parameters, stacked);
+      expect(relativeError(logits, reference)).toBeLessThan(TOLERANCE);
+      tf.dispose([logits, reference, images, ...Object.values(parameters)]);
+    });
+  });
+
+  it("matches the plain LSTM on 784 steps of one pixel (MNIST as a pixel sequence)", () => {
     tf.tidy(() => {
-      const small = resolveModelConfig({ inputSize: 3, steps: 1, hiddenSize: 5, classes: 3 });
+      const pixels = resolveModelConfig({ inputSize: 1, steps: 784, hiddenSize: 8, classes: 10 });
+      const parameters = randomParameters(11, pixels);
+      const values = randomValues(2 * 784, seededUniform(12)).map((v) => (v < 0 ? 0 : v));
+      const images = tf.tensor3d(values, [2, 784, 1]);
+      const labels = tf.tensor1d([4, 9], "int32");
+      const fast = fastLossAndGradients(images, labels, parameters, pixels);
+      const plain = plainLossAndGradients(images, labels, parameters, pixels);
+      expect(relativeError(fast.logits, plain.logits)).toBeLessThan(TOLERANCE);
+      for (const name of Object.keys(parameters)) {
+        expect(relativeError(fast.gradients[name]!, plain.gradients[name]!), name).toBeLessThan(TOLERANCE);
+      }
+    });
+  });
+
+  it.each([1, 2])("handles a one-step sequence and a hidden size that is not a multiple of 4 (%i layers)", (layers) => {
+    tf.tidy(() => {
+      const small = resolveModelConfig({ inputSize: 3, steps: 1, hiddenSize: 5, classes: 3, layers });
       const parameters = Object.fromEntries(
-        [["input/kernel", [3, 5]], ["input/bias", [5]], ["lstm/kernel", [10, 20]], ["lstm/bias", [20]], ["output/kernel", [5, 3]], ["output/bias", [3]]].map(
-          ([name, shape], k) => [name as string, tf.randomUniform(shape as number[], -0.7, 0.7, "float32", k)],
-        ),
+        parameterSpecs(small).map(({ name, shape }, k) => [name, tf.randomUniform(shape, -0.7, 0.7, "float32", k)]),
       );
       const images = tf.randomUniform([3, 1, 3], 0, 1, "float32", 9) as tf.Tensor3D;
       const labels = tf.tensor1d([0, 2, 1], "int32");

@@ -6,52 +6,62 @@ import {
   KERNEL_CPU_MAT_MUL,
   KERNEL_CELL_STEP,
   KERNEL_FIRST_INPUT,
+  KERNEL_HIDDEN_SEQUENCE,
   KERNEL_ROW_BLOCKS,
   KERNEL_STACK_SEQUENCE,
   registerLstmKernels,
 } from "./lstm-kernels.js";
+import { layerPrefix, parameterSpecs } from "./parameters.js";
 import type { Parameters } from "./plain-forward.js";
 
 /**
  * The LSTM classifier with a hand-written backward pass through time. Same function as
  * plainLogits, computed differently:
- * - the input projection is re-associated into the gate weights: (x*Win + bin)*Kx =
+ * - the input projection is re-associated into layer 1's gate weights: (x*Win + bin)*Kx =
  *   x*(Win*Kx) + bin*Kx (no non-linearity between them), and stacked with the recurrent rows
- *   and the bias, so each step is one product [h | x_t | 1] * W with a constant W;
+ *   and the bias, so each step is one product [h | x_t | 1] * W with a constant W; a stacked
+ *   layer n >= 2 runs the same way with layer n - 1's hidden states as its x_t;
  * - one sigmoid for all four gates (the j columns of W are doubled: tanh(j) = 2*sigmoid(2j) - 1),
  *   then the rest of the cell as one fused kernel (lstm-kernels.ts);
- * - backward: one [batch, 4H] x [4H, H] product per step, and every weight gradient from one
- *   product over the whole sequence after the loop, then the chain rule back to the
- *   variables (input/kernel, input/bias, lstm/kernel, lstm/bias, output/*).
+ * - backward, top layer first: one [batch, 4H] x [4H, H] product per step, every weight
+ *   gradient of a layer from one product over the whole sequence after its loop, and the
+ *   gradient for the layer below at every step from one more; then the chain rule back to
+ *   input/kernel and input/bias.
  */
 
 export function fastLstmAvailable(config: ModelConfig): boolean {
   return config.cell === "lstm" && (FAST_BACKENDS as readonly string[]).includes(tf.getBackend());
 }
 
-interface Reassociated {
-  /** Rows of lstm/kernel that multiply the projected input, [H, 4H]. */
+interface LayerWeights {
+  /** Rows of the layer's kernel that multiply its input (the projected input in layer 1), [H, 4H]. */
   inputRows: tf.Tensor2D;
-  /** Rows of lstm/kernel that multiply h, [H, 4H]. */
+  /** Rows of the layer's kernel that multiply h, [H, 4H]. */
   recurrent: tf.Tensor2D;
-  /** input/kernel * inputRows, [I, 4H]. */
+  /** Gate weights of the sequence the layer reads, [I_l, 4H]: input/kernel * inputRows in
+   * layer 1 (re-associated, I_1 = I), inputRows itself above it (I_l = H). */
   inputGates: tf.Tensor2D;
-  /** [recurrent; inputGates; input/bias * inputRows + lstm/bias + forget bias] with the j
-   * columns doubled, [H + I + 1, 4H]: the right operand of every forward step. */
+  /** [recurrent; inputGates; gate bias + forget bias] with the j columns doubled,
+   * [H + I_l + 1, 4H]: the right operand of every forward step. */
   stepWeights: tf.Tensor2D;
 }
 
-interface ForwardPass {
-  logits: tf.Tensor2D;
+interface LayerPass {
   /** h of the last step, [batch, H]. */
   last: tf.Tensor2D;
-  /** The input row [h_{t-1} | x_t | 1] of every step (only when saving), [batch, H + I + 1]. */
+  /** The input row [h_{t-1} | x_t | 1] of every step (only when saving), [batch, H + I_l + 1]. */
   u: tf.Tensor2D[];
   /** c_t of every step (only when saving), [batch, H]. */
   c: tf.Tensor2D[];
   /** Per step [batch, 5H]: i, tanh j, f, o, tanh c (only when saving). */
   saved: tf.Tensor2D[];
-  weights: Reassociated;
+  weights: LayerWeights;
+}
+
+interface ForwardPass {
+  logits: tf.Tensor2D;
+  /** Layer 1 first. */
+  layers: LayerPass[];
 }
 
 /** Consecutive row blocks of a matrix, e.g. the input and recurrent rows of lstm/kernel. */
@@ -65,31 +75,40 @@ function product(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   return tf.matMul(a, b);
 }
 
-function reassociate(parameters: Parameters, config: ModelConfig): Reassociated {
+/** The constant step weights of layer `layer` (1-based); layer 1 absorbs the input projection. */
+function layerWeights(parameters: Parameters, config: ModelConfig, layer: number): LayerWeights {
   const hidden = config.hiddenSize;
-  const kernel = parameters["lstm/kernel"] as tf.Tensor2D;
+  const prefix = layerPrefix("lstm", layer);
+  const kernel = parameters[`${prefix}/kernel`] as tf.Tensor2D;
   const [inputRows, recurrent] = splitRows(kernel, [hidden, hidden]) as [tf.Tensor2D, tf.Tensor2D];
-  const inputGates = product(parameters["input/kernel"] as tf.Tensor2D, inputRows);
-  const forget = new Float32Array(4 * hidden).fill(config.forgetBias, 2 * hidden, 3 * hidden);
-  const projectedBias = product(tf.reshape(parameters["input/bias"] as tf.Tensor1D, [1, hidden]), inputRows); // [1, 4H]
-  const gateBias = tf.add(tf.add(projectedBias, parameters["lstm/bias"] as tf.Tensor1D), tf.tensor1d(forget));
+  const forget = tf.tensor1d(new Float32Array(4 * hidden).fill(config.forgetBias, 2 * hidden, 3 * hidden));
+  let inputGates = inputRows;
+  let bias: tf.Tensor = parameters[`${prefix}/bias`] as tf.Tensor1D; // [4H]
+  if (layer === 1) {
+    inputGates = product(parameters["input/kernel"] as tf.Tensor2D, inputRows);
+    const projectedBias = product(tf.reshape(parameters["input/bias"] as tf.Tensor1D, [1, hidden]), inputRows); // [1, 4H]
+    bias = tf.add(projectedBias, bias);
+  }
+  const gateBias = tf.add(bias, forget);
   const jDoubled = tf.tensor1d(new Float32Array(4 * hidden).fill(1).fill(2, hidden, 2 * hidden));
-  const stepWeights = tf.mul(tf.concat([recurrent, inputGates, gateBias]), jDoubled) as tf.Tensor2D;
+  const stepWeights = tf.mul(tf.concat([recurrent, inputGates, tf.reshape(gateBias, [1, 4 * hidden])]), jDoubled) as tf.Tensor2D;
   return { inputRows, recurrent, inputGates, stepWeights };
 }
 
-/** Runs the sequence. Without `save` each step's state is freed as soon as the next exists. */
-function forward(images: tf.Tensor3D, parameters: Parameters, config: ModelConfig, save: boolean): ForwardPass {
-  registerLstmKernels();
+/**
+ * Runs one layer over its input sequence [batch, steps, I_l]. Without `save` each step's state
+ * is freed as soon as the next exists, except the input rows when `keepRows` (they hold the h
+ * sequence the layer above reads).
+ */
+function runLayer(sequence: tf.Tensor3D, weights: LayerWeights, config: ModelConfig, save: boolean, keepRows: boolean): LayerPass {
   const { steps, hiddenSize: hidden } = config;
-  const weights = reassociate(parameters, config);
   const u: tf.Tensor2D[] = [];
   const c: tf.Tensor2D[] = [];
   const saved: tf.Tensor2D[] = [];
-  let input = tf.engine().runKernel(KERNEL_FIRST_INPUT, { images }, { hidden }) as tf.Tensor2D; // [batch, H + I + 1]
+  let input = tf.engine().runKernel(KERNEL_FIRST_INPUT, { images: sequence }, { hidden }) as tf.Tensor2D; // [batch, H + I_l + 1]
   let cell: tf.Tensor2D | undefined;
   for (let step = 0; step < steps; step++) {
-    const kernelInputs: tf.NamedTensorMap = { images };
+    const kernelInputs: tf.NamedTensorMap = { images: sequence };
     if (cell !== undefined) kernelInputs.cPrev = cell;
     const outputs = tf.tidy(() => {
       kernelInputs.gates = tf.sigmoid(product(input, weights.stepWeights)); // [batch, 4H]
@@ -97,22 +116,82 @@ function forward(images: tf.Tensor3D, parameters: Parameters, config: ModelConfi
     });
     const [cNew, next, savedNew] = outputs as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D?];
     if (save) {
-      u.push(input);
       c.push(cNew);
       saved.push(savedNew as tf.Tensor2D);
-    } else {
-      tf.dispose([input, cell as tf.Tensor2D]);
+    } else if (cell !== undefined) {
+      cell.dispose();
     }
+    if (save || keepRows) u.push(input);
+    else input.dispose();
     input = next;
     cell = cNew;
   }
   if (!save) tf.dispose(cell as tf.Tensor2D);
-  const last = input; // the last step outputs h_T itself, [batch, H]
+  return { last: input, u, c, saved, weights }; // the last step outputs h_T itself, [batch, H]
+}
+
+/** The layer's h at every step, [batch, steps, H]: h_t is the head of u_{t+1}, h_T is `last`. */
+function hiddenStates(pass: LayerPass, config: ModelConfig): tf.Tensor3D {
+  const { steps, hiddenSize: hidden } = config;
+  const rows: tf.NamedTensorMap = { [`h${steps - 1}`]: pass.last };
+  for (let t = 0; t < steps - 1; t++) rows[`h${t}`] = pass.u[t + 1] as tf.Tensor2D;
+  return tf.engine().runKernel(KERNEL_HIDDEN_SEQUENCE, rows, { steps, hidden }) as tf.Tensor3D;
+}
+
+/** Runs every layer, layer 1 on the images and each layer above on the hidden states below. */
+function forward(images: tf.Tensor3D, parameters: Parameters, config: ModelConfig, save: boolean): ForwardPass {
+  registerLstmKernels();
+  const layers: LayerPass[] = [];
+  let sequence = images;
+  for (let layer = 1; layer <= config.layers; layer++) {
+    const top = layer === config.layers;
+    const pass = runLayer(sequence, layerWeights(parameters, config, layer), config, save, !top);
+    if (layer > 1) sequence.dispose(); // the u rows hold what backward needs of it
+    if (!top) {
+      sequence = hiddenStates(pass, config);
+      if (!save) tf.dispose([...pass.u.splice(0), pass.last]);
+    }
+    layers.push(pass);
+  }
+  const last = (layers[layers.length - 1] as LayerPass).last; // [batch, H]
   const logits = tf.add(
     product(last, parameters["output/kernel"] as tf.Tensor2D),
     parameters["output/bias"] as tf.Tensor1D,
   ) as tf.Tensor2D;
-  return { logits, last, u, c, saved, weights };
+  return { logits, layers };
+}
+
+/**
+ * Backpropagation through time in one layer, given dL/dh of the last step from the output layer
+ * (top layer only) and dL/dh_t from the layer above at every step (other layers). Returns the
+ * gradients of the stacked step weights [recurrent; inputGates; gate bias] (unscaled j) and
+ * dL/d(pre-activations) of the whole sequence, step-major [steps*batch, 4H].
+ */
+function layerBackward(
+  pass: LayerPass,
+  dLast: tf.Tensor2D | undefined, // [batch, H]
+  dAbove: tf.Tensor2D[] | undefined, // per step [batch, H]
+  config: ModelConfig,
+): { dStacked: tf.Tensor2D; dZ: tf.Tensor2D } {
+  const { steps } = config;
+  const recurrentT = tf.transpose(pass.weights.recurrent); // [4H, H]
+  let dh = dLast;
+  let dcNext: tf.Tensor2D | undefined;
+  const sequence: tf.NamedTensorMap = {};
+  for (let step = steps - 1; step >= 0; step--) {
+    const inputs: tf.NamedTensorMap = { saved: pass.saved[step] as tf.Tensor2D };
+    if (dh !== undefined) inputs.dh = dh;
+    if (dAbove !== undefined) inputs.dhAbove = dAbove[step] as tf.Tensor2D;
+    if (step > 0) inputs.cPrev = pass.c[step - 1] as tf.Tensor2D;
+    if (dcNext !== undefined) inputs.dcNext = dcNext;
+    const [dz, dcPrev] = tf.engine().runKernel(KERNEL_BACKWARD_STEP, inputs, {}) as tf.Tensor2D[];
+    sequence[`dz${step}`] = dz as tf.Tensor2D;
+    sequence[`u${step}`] = pass.u[step] as tf.Tensor2D;
+    dcNext = dcPrev;
+    if (step > 0) dh = product(dz as tf.Tensor2D, recurrentT);
+  }
+  const [inputsT, dZ] = tf.engine().runKernel(KERNEL_STACK_SEQUENCE, sequence, { steps }) as tf.Tensor2D[];
+  return { dStacked: product(inputsT as tf.Tensor2D, dZ as tf.Tensor2D), dZ: dZ as tf.Tensor2D };
 }
 
 /** Gradients of every variable (and, if asked, of the images) given dL/dlogits. */
@@ -124,28 +203,27 @@ function backward(
   withImages: boolean,
 ): { gradients: Record<string, tf.Tensor>; dImages?: tf.Tensor3D } {
   const { steps, inputSize, hiddenSize: hidden } = config;
-  const outputKernel = parameters["output/kernel"] as tf.Tensor2D;
+  const top = pass.layers[pass.layers.length - 1] as LayerPass;
   const gradients: Record<string, tf.Tensor> = {
-    "output/kernel": product(tf.transpose(pass.last), dLogits),
+    "output/kernel": product(tf.transpose(top.last), dLogits),
     "output/bias": tf.sum(dLogits, 0),
   };
-  const recurrentT = tf.transpose(pass.weights.recurrent); // [4H, H]
-  let dh = product(dLogits, tf.transpose(outputKernel)); // [batch, H]
-  let dcNext: tf.Tensor2D | undefined;
-  const sequence: tf.NamedTensorMap = {};
-  for (let step = steps - 1; step >= 0; step--) {
-    const inputs: tf.NamedTensorMap = { dh, saved: pass.saved[step] as tf.Tensor2D };
-    if (step > 0) inputs.cPrev = pass.c[step - 1] as tf.Tensor2D;
-    if (dcNext !== undefined) inputs.dcNext = dcNext;
-    const [dz, dcPrev] = tf.engine().runKernel(KERNEL_BACKWARD_STEP, inputs, {}) as tf.Tensor2D[];
-    sequence[`dz${step}`] = dz as tf.Tensor2D;
-    sequence[`u${step}`] = pass.u[step] as tf.Tensor2D;
-    dcNext = dcPrev;
-    if (step > 0) dh = product(dz as tf.Tensor2D, recurrentT);
+  const batch = top.last.shape[0];
+  let dLast: tf.Tensor2D | undefined = product(dLogits, tf.transpose(parameters["output/kernel"] as tf.Tensor2D)); // [batch, H]
+  let dAbove: tf.Tensor2D[] | undefined;
+  for (let layer = config.layers; layer >= 2; layer--) {
+    const { weights } = pass.layers[layer - 1] as LayerPass;
+    const { dStacked, dZ } = layerBackward(pass.layers[layer - 1] as LayerPass, dLast, dAbove, config);
+    const [dRecurrent, dInputRows, dBias] = splitRows(dStacked, [hidden, hidden, 1]) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    const prefix = layerPrefix("lstm", layer);
+    gradients[`${prefix}/kernel`] = tf.concat([dInputRows, dRecurrent]);
+    gradients[`${prefix}/bias`] = tf.reshape(dBias, [4 * hidden]);
+    const dBelow = product(dZ, tf.transpose(weights.inputRows)); // [steps*batch, H], step-major
+    dAbove = splitRows(dBelow, new Array<number>(steps).fill(batch));
+    dLast = undefined;
   }
-  const [inputsT, dZ] = tf.engine().runKernel(KERNEL_STACK_SEQUENCE, sequence, { steps }) as tf.Tensor2D[];
-  // [H + I + 1, 4H]: gradients of the stacked [recurrent; inputGates; gate bias] (unscaled).
-  const dStacked = product(inputsT as tf.Tensor2D, dZ as tf.Tensor2D);
+  const first = pass.layers[0] as LayerPass;
+  const { dStacked, dZ } = layerBackward(first, dLast, dAbove, config);
   const [dRecurrent, dInputGatesAndBias] = splitRows(dStacked, [hidden, inputSize + 1]) as [tf.Tensor2D, tf.Tensor2D];
   const dBias = splitRows(dInputGatesAndBias, [inputSize, 1])[1] as tf.Tensor2D; // [1, 4H]
   // Chain rule through inputGates = Win*Kx and gateBias = bin*Kx + b: with P = [Win; bin],
@@ -154,15 +232,14 @@ function backward(
     parameters["input/kernel"] as tf.Tensor2D,
     tf.reshape(parameters["input/bias"] as tf.Tensor1D, [1, hidden]),
   ]) as tf.Tensor2D; // [I + 1, H]
-  const dProjection = product(dInputGatesAndBias, tf.transpose(pass.weights.inputRows)); // [I + 1, H]
+  const dProjection = product(dInputGatesAndBias, tf.transpose(first.weights.inputRows)); // [I + 1, H]
   const [dInputKernel, dInputBias] = splitRows(dProjection, [inputSize, 1]) as [tf.Tensor2D, tf.Tensor2D];
   gradients["input/kernel"] = dInputKernel;
   gradients["input/bias"] = tf.reshape(dInputBias, [hidden]);
   gradients["lstm/kernel"] = tf.concat([product(tf.transpose(projection), dInputGatesAndBias), dRecurrent]);
   gradients["lstm/bias"] = tf.reshape(dBias, [4 * hidden]);
   if (!withImages) return { gradients };
-  const batch = pass.last.shape[0];
-  const dInputs = product(dZ as tf.Tensor2D, tf.transpose(pass.weights.inputGates)); // [steps*batch, I]
+  const dInputs = product(dZ, tf.transpose(first.weights.inputGates)); // [steps*batch, I]
   const dImages = tf.transpose(tf.reshape(dInputs, [steps, batch, inputSize]), [1, 0, 2]) as tf.Tensor3D; // [batch, steps, I]
   return { gradients, dImages };
 }
@@ -191,6 +268,21 @@ export function fastLossAndGradients(
   });
 }
 
+/** The tensors of one layer's pass, in the order `unflattenLayer` reads them back. */
+function flattenLayer(pass: LayerPass): tf.Tensor[] {
+  const { inputRows, recurrent, inputGates, stepWeights } = pass.weights;
+  return [pass.last, ...pass.u, ...pass.c, ...pass.saved, inputRows, recurrent, inputGates, stepWeights];
+}
+
+function unflattenLayer(take: (count: number) => tf.Tensor2D[], steps: number): LayerPass {
+  const [last] = take(1) as [tf.Tensor2D];
+  const u = take(steps);
+  const c = take(steps);
+  const saved = take(steps);
+  const [inputRows, recurrent, inputGates, stepWeights] = take(4) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+  return { last, u, c, saved, weights: { inputRows, recurrent, inputGates, stepWeights } };
+}
+
 /**
  * Logits through the fast path. Under a gradient tape (tf.grads, optimizer.minimize) it is one
  * custom-gradient op whose gradient is the hand-written backward pass; otherwise no activations
@@ -198,36 +290,24 @@ export function fastLossAndGradients(
  */
 export function fastLogits(images: tf.Tensor3D, parameters: Parameters, config: ModelConfig): tf.Tensor2D {
   if (!tf.engine().isTapeOn()) return tf.tidy(() => forward(images, parameters, config, false).logits);
-  const names = ["input/kernel", "input/bias", "lstm/kernel", "lstm/bias", "output/kernel", "output/bias"];
+  const names = parameterSpecs(config).map((spec) => spec.name);
   const differentiable = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const inputs = args.slice(0, -1) as tf.Tensor[];
     const own: Record<string, tf.Tensor> = {};
     names.forEach((name, k) => (own[name] = inputs[k + 1] as tf.Tensor));
     const pass = forward(inputs[0] as tf.Tensor3D, own, config, true);
-    save([pass.last, ...pass.u, ...pass.c, ...pass.saved, pass.weights.inputRows, pass.weights.recurrent, pass.weights.inputGates, pass.weights.stepWeights, ...names.map((n) => own[n] as tf.Tensor)]);
+    save([...pass.layers.flatMap(flattenLayer), ...names.map((n) => own[n] as tf.Tensor)]);
     return {
       value: pass.logits,
       gradFunc: (dy: tf.Tensor, kept: tf.Tensor[]) => {
-        const { steps } = config;
         // Read a copy: the engine disposes the tensors it holds in `kept` after backprop.
         const queue = [...kept];
         const take = (count: number) => queue.splice(0, count) as tf.Tensor2D[];
-        const [last] = take(1);
-        const u = take(steps);
-        const c = take(steps);
-        const saved = take(steps);
-        const [inputRows, recurrent, inputGates, stepWeights] = take(4) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        const layers = Array.from({ length: config.layers }, () => unflattenLayer(take, config.steps));
         const keptParameters: Record<string, tf.Tensor> = {};
         names.forEach((name, k) => (keptParameters[name] = queue[k] as tf.Tensor));
-        const replay = {
-          last: last as tf.Tensor2D,
-          u,
-          c,
-          saved,
-          weights: { inputRows, recurrent, inputGates, stepWeights },
-        };
-        const { gradients, dImages } = backward(replay, dy as tf.Tensor2D, keptParameters, config, true);
+        const { gradients, dImages } = backward({ layers }, dy as tf.Tensor2D, keptParameters, config, true);
         return [dImages as tf.Tensor3D, ...names.map((name) => gradients[name] as tf.Tensor)];
       },
     };

@@ -1,3 +1,4 @@
 export { SequenceClassifier } from "./sequence-classifier.js";
-export { DEFAULT_MODEL_CONFIG, type CellType, type ModelConfig } from "./config.js";
-export { InputShapeError, ModelConfigError, ModelFormatError } from "./errors.js";
+export { DEFAULT_MODEL_CONFIG, type CellType, type ModelConfig, type RecurrentInit } from "./config.js";
+export { InputShapeError, ModelConfigError, ModelFormatError, ModelMetadataError } from "./errors.js";
+export type { ModelMetadata } from "./metadata.js";

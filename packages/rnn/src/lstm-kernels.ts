@@ -12,6 +12,7 @@ export const KERNEL_FIRST_INPUT = "MnistRnnLstmFirstInput";
 export const KERNEL_CELL_STEP = "MnistRnnLstmCellStep";
 export const KERNEL_BACKWARD_STEP = "MnistRnnLstmBackwardStep";
 export const KERNEL_STACK_SEQUENCE = "MnistRnnLstmStackSequence";
+export const KERNEL_HIDDEN_SEQUENCE = "MnistRnnLstmHiddenSequence";
 export const KERNEL_ROW_BLOCKS = "MnistRnnRowBlocks";
 export const KERNEL_CPU_MAT_MUL = "MnistRnnCpuMatMul";
 
@@ -139,17 +140,20 @@ function cellStep(access: ArrayAccess, inputs: Record<string, TensorInfo>, attrs
 }
 
 /**
- * One backward step: from dL/dh_t (dh) and dL/dc_t flowing back from step t+1 (dcNext, absent
+ * One backward step: from dL/dh_t and dL/dc_t flowing back from step t+1 (dcNext, absent
  * at the last step) to dL/d(pre-activations) (dz [batch, 4H], for the unscaled j) and
- * dL/dc_{t-1} (dcPrev). Inputs: dh [batch, H], saved [batch, 5H], cPrev [batch, H]
+ * dL/dc_{t-1} (dcPrev). dL/dh_t is the sum of dh (through this layer's next step or the
+ * output layer) and dhAbove (through the layer stacked above); either may be absent, not both.
+ * Inputs: dh [batch, H], dhAbove [batch, H], saved [batch, 5H], cPrev [batch, H]
  * (absent at t = 0), dcNext.
  */
 function backwardStep(access: ArrayAccess, inputs: Record<string, TensorInfo>): TensorInfo[] {
-  const dhInfo = inputs.dh as TensorInfo;
-  const [batch, hidden] = dhInfo.shape as [number, number];
+  const shapeInfo = (inputs.dh ?? inputs.dhAbove) as TensorInfo;
+  const [batch, hidden] = shapeInfo.shape as [number, number];
   const dz = access.allocate([batch, 4 * hidden]);
   const dcPrevOut = access.allocate([batch, hidden]);
-  const dh = access.read(dhInfo);
+  const dh = inputs.dh === undefined ? undefined : access.read(inputs.dh);
+  const dhAbove = inputs.dhAbove === undefined ? undefined : access.read(inputs.dhAbove);
   const saved = access.read(inputs.saved as TensorInfo);
   const cPrev = inputs.cPrev === undefined ? undefined : access.read(inputs.cPrev);
   const dcNext = inputs.dcNext === undefined ? undefined : access.read(inputs.dcNext);
@@ -164,7 +168,7 @@ function backwardStep(access: ArrayAccess, inputs: Record<string, TensorInfo>): 
       const f = saved[a + 2 * hidden + n]!;
       const o = saved[a + 3 * hidden + n]!;
       const tc = saved[a + 4 * hidden + n]!;
-      const dhn = dh[s + n]!;
+      const dhn = (dh === undefined ? 0 : dh[s + n]!) + (dhAbove === undefined ? 0 : dhAbove[s + n]!);
       const dc = (dcNext === undefined ? 0 : dcNext[s + n]!) + dhn * o * (1 - tc * tc);
       dzOut[r + n] = dc * j * i * (1 - i);
       dzOut[r + hidden + n] = dc * i * (1 - j * j);
@@ -174,6 +178,27 @@ function backwardStep(access: ArrayAccess, inputs: Record<string, TensorInfo>): 
     }
   }
   return [dz.info, dcPrevOut.info];
+}
+
+/**
+ * A layer's hidden states as the next layer's input sequence, [batch, steps, H]. Each step's
+ * h_t is the first H columns of a row the forward pass already made: u_{t+1} = [h_t | x_{t+1} | 1],
+ * or h_T itself at the last step. Inputs: h0..h{steps-1}, each [batch, H + ...]. Attrs: steps, hidden.
+ */
+function hiddenSequence(access: ArrayAccess, inputs: Record<string, TensorInfo>, attrs: { steps: number; hidden: number }): TensorInfo {
+  const { steps, hidden } = attrs;
+  const batch = (inputs.h0 as TensorInfo).shape[0] as number;
+  const sequence = access.allocate([batch, steps, hidden]);
+  const out = access.read(sequence.info);
+  for (let t = 0; t < steps; t++) {
+    const rowsInfo = inputs[`h${t}`] as TensorInfo;
+    const width = rowsInfo.shape[1] as number;
+    const rows = access.read(rowsInfo);
+    for (let b = 0; b < batch; b++) {
+      out.set(rows.subarray(b * width, b * width + hidden), (b * steps + t) * hidden);
+    }
+  }
+  return sequence.info;
 }
 
 /**
@@ -287,6 +312,7 @@ export function registerLstmKernels(): void {
     kernel(KERNEL_CELL_STEP, cellStep);
     kernel(KERNEL_BACKWARD_STEP, backwardStep);
     kernel(KERNEL_STACK_SEQUENCE, stackSequence);
+    kernel(KERNEL_HIDDEN_SEQUENCE, hiddenSequence);
     kernel(KERNEL_ROW_BLOCKS, rowBlocks);
     if (backendName === "cpu") kernel(KERNEL_CPU_MAT_MUL, cpuMatMul);
   }

@@ -58,10 +58,59 @@ describe("save and load", () => {
     }
   });
 
+  it("round-trips a stacked orthogonal-init model with its metadata", async () => {
+    for (const cell of ["lstm", "gru"] as const) {
+      const metadata = { sequence: "pixels", permute: 7, note: { tags: ["a", "b"], ratio: 0.25, none: null } };
+      const model = SequenceClassifier.create({ ...tiny, cell, layers: 2, recurrentInit: "orthogonal" }, { metadata });
+      const dir = join(root, `stacked-${cell}`);
+      await model.save(dir);
+      const json = JSON.parse(await readFile(join(dir, "model.json"), "utf8"));
+      expect(json.userDefinedMetadata).toEqual(metadata);
+      expect(json.weightsManifest[0].weights.map((w: { name: string }) => w.name)).toEqual(Object.keys(model.variables));
+      const loaded = await SequenceClassifier.load(dir);
+      expect(loaded.config).toEqual({ ...model.config, layers: 2, recurrentInit: "orthogonal" });
+      expect(loaded.metadata).toEqual(metadata);
+      expect(await weightsOf(loaded)).toEqual(await weightsOf(model));
+      const images = tf.randomUniform([2, tiny.steps, tiny.inputSize]) as tf.Tensor3D;
+      expect(await loaded.predict(images).data()).toEqual(await model.predict(images).data());
+      model.dispose();
+      loaded.dispose();
+    }
+  });
+
+  it("stores weights.bin in parameter order for a stacked model: input, layer 1, layer 2, output", async () => {
+    const model = SequenceClassifier.create({ ...tiny, layers: 2 });
+    const dir = join(root, "stacked-order");
+    await model.save(dir);
+    const bytes = await readFile(join(dir, "weights.bin"));
+    const floats = Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4));
+    const weights = await weightsOf(model);
+    const order = ["input/kernel", "input/bias", "lstm/kernel", "lstm/bias", "lstm_2/kernel", "lstm_2/bias", "output/kernel", "output/bias"];
+    expect(floats).toEqual(order.flatMap((name) => weights[name]!));
+    model.dispose();
+  });
+
+  it("loads model.json files written before layers, recurrentInit and metadata existed", async () => {
+    const { dir, json } = await savedModel("before-stacking");
+    delete json.config.layers;
+    delete json.config.recurrentInit;
+    delete json.userDefinedMetadata;
+    expect(Object.keys(json.config).sort()).toEqual(["cell", "classes", "forgetBias", "hiddenSize", "inputSize", "seed", "steps"]);
+    await writeFile(join(dir, "model.json"), JSON.stringify(json));
+    const loaded = await SequenceClassifier.load(dir);
+    expect(loaded.config).toMatchObject({ layers: 1, recurrentInit: "glorot" });
+    expect(loaded.metadata).toEqual({});
+    const original = SequenceClassifier.create(tiny);
+    expect(await weightsOf(loaded)).toEqual(await weightsOf(original));
+    original.dispose();
+    loaded.dispose();
+  });
+
   it("writes TensorFlow.js's weights-manifest layout with float32 weights in manifest order", async () => {
     const { dir, json } = await savedModel("layout");
     expect(json.format).toBe("mnist-rnn/sequence-classifier");
-    expect(json.config).toEqual({ cell: "lstm", forgetBias: 1, ...tiny });
+    expect(json.config).toEqual({ cell: "lstm", forgetBias: 1, layers: 1, recurrentInit: "glorot", ...tiny });
+    expect(json.userDefinedMetadata).toEqual({});
     expect(json.weightsManifest).toEqual([
       {
         paths: ["weights.bin"],
@@ -109,6 +158,10 @@ describe("save and load", () => {
       [(j: Record<string, any>) => { j.format = "keras"; }, "format"],
       [(j: Record<string, any>) => { delete j.config.hiddenSize; }, "config.hiddenSize"],
       [(j: Record<string, any>) => { j.config.steps = -1; }, "config.steps"],
+      [(j: Record<string, any>) => { j.config.layers = 0; }, "config.layers"],
+      [(j: Record<string, any>) => { j.config.recurrentInit = "he"; }, "config.recurrentInit"],
+      [(j: Record<string, any>) => { j.userDefinedMetadata = ["pixels"]; }, "userDefinedMetadata"],
+      [(j: Record<string, any>) => { j.userDefinedMetadata = "pixels"; }, "userDefinedMetadata"],
       [(j: Record<string, any>) => { j.weightsManifest[0].weights[2].shape = [20, 10]; }, "weightsManifest[0].weights[2].shape"],
       [(j: Record<string, any>) => { j.weightsManifest[0].weights[1].name = "input/bais"; }, "weightsManifest[0].weights[1].name"],
       [(j: Record<string, any>) => { j.weightsManifest[0].weights[0].dtype = "float16"; }, "weightsManifest[0].weights[0].dtype"],

@@ -1,6 +1,5 @@
 import { ModelFormatError } from "./errors.js";
-import { decodeArtifacts, type ModelJson } from "./artifacts.js";
-import type { ModelConfig } from "./config.js";
+import { decodeArtifacts, type DecodedModel, type ModelJson } from "./artifacts.js";
 
 const MODEL_JSON_FILE = "model.json";
 
@@ -27,7 +26,7 @@ export async function writeModelFiles(dir: string, modelJson: ModelJson, weights
   }
 }
 
-export async function readModelFiles(dir: string): Promise<{ config: ModelConfig; values: Map<string, Float32Array> }> {
+export async function readModelFiles(dir: string): Promise<DecodedModel> {
   const fs = await import("node:fs/promises");
   const path = await import("node:path");
   const modelJsonPath = path.join(dir, MODEL_JSON_FILE);

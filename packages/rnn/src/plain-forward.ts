@@ -2,13 +2,14 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { ModelConfig } from "./config.js";
 import { gruStep } from "./gru-cell.js";
 import { lstmStep, type LstmState } from "./lstm-cell.js";
+import { layerPrefix } from "./parameters.js";
 
 export type Parameters = Readonly<Record<string, tf.Tensor>>;
 
 /**
  * Logits of the sequence classifier written step by step with plain ops, so TensorFlow.js
- * autodiff can differentiate it: the GRU trains through this, and the tests use it as the
- * reference the fast LSTM path must match.
+ * autodiff can differentiate it: the GRU (any number of layers) trains through this, and the tests
+ * use it as the reference the fast LSTM path must match.
  */
 export function plainLogits(images: tf.Tensor3D, parameters: Parameters, config: ModelConfig): tf.Tensor2D {
   return tf.tidy(() => {
@@ -21,10 +22,14 @@ export function plainLogits(images: tf.Tensor3D, parameters: Parameters, config:
     );
     const sequence = tf.reshape(projected, [batch, steps, hiddenSize]); // [batch, steps, hidden]
     // Slices rather than unstack/split: their gradients fail on a one-step sequence in tfjs 4.22.
-    const inputs = Array.from({ length: steps }, (_, step) =>
+    let inputs = Array.from({ length: steps }, (_, step) =>
       tf.reshape(tf.slice(sequence, [0, step, 0], [batch, 1, hiddenSize]), [batch, hiddenSize]) as tf.Tensor2D, // [batch, hidden]
     );
-    const last = config.cell === "lstm" ? runLstm(inputs, parameters, config) : runGru(inputs, parameters, config);
+    for (let layer = 1; layer <= config.layers; layer++) {
+      const prefix = layerPrefix(config.cell, layer);
+      inputs = config.cell === "lstm" ? runLstm(inputs, parameters, prefix, config) : runGru(inputs, parameters, prefix, config);
+    }
+    const last = inputs[inputs.length - 1] as tf.Tensor2D; // the top layer's last h, [batch, hidden]
     return tf.add(
       tf.matMul(last, parameters["output/kernel"] as tf.Tensor2D),
       parameters["output/bias"] as tf.Tensor1D,
@@ -32,25 +37,28 @@ export function plainLogits(images: tf.Tensor3D, parameters: Parameters, config:
   });
 }
 
-function runLstm(inputs: tf.Tensor2D[], parameters: Parameters, config: ModelConfig): tf.Tensor2D {
-  const kernel = parameters["lstm/kernel"] as tf.Tensor2D;
-  const bias = parameters["lstm/bias"] as tf.Tensor1D;
+/** One LSTM layer over the sequence: its h at every step, the next layer's inputs. */
+function runLstm(inputs: tf.Tensor2D[], parameters: Parameters, prefix: string, config: ModelConfig): tf.Tensor2D[] {
+  const kernel = parameters[`${prefix}/kernel`] as tf.Tensor2D;
+  const bias = parameters[`${prefix}/bias`] as tf.Tensor1D;
   const zero = initialState(inputs, config);
   let state: LstmState = { c: zero, h: zero };
-  for (const x of inputs) state = lstmStep(x, state, kernel, bias, config.forgetBias);
-  return state.h;
+  return inputs.map((x) => {
+    state = lstmStep(x, state, kernel, bias, config.forgetBias);
+    return state.h;
+  });
 }
 
-function runGru(inputs: tf.Tensor2D[], parameters: Parameters, config: ModelConfig): tf.Tensor2D {
+/** One GRU layer over the sequence: its h at every step. */
+function runGru(inputs: tf.Tensor2D[], parameters: Parameters, prefix: string, config: ModelConfig): tf.Tensor2D[] {
   const weights = {
-    gateKernel: parameters["gru/gates/kernel"] as tf.Tensor2D,
-    gateBias: parameters["gru/gates/bias"] as tf.Tensor1D,
-    candidateKernel: parameters["gru/candidate/kernel"] as tf.Tensor2D,
-    candidateBias: parameters["gru/candidate/bias"] as tf.Tensor1D,
+    gateKernel: parameters[`${prefix}/gates/kernel`] as tf.Tensor2D,
+    gateBias: parameters[`${prefix}/gates/bias`] as tf.Tensor1D,
+    candidateKernel: parameters[`${prefix}/candidate/kernel`] as tf.Tensor2D,
+    candidateBias: parameters[`${prefix}/candidate/bias`] as tf.Tensor1D,
   };
   let h = initialState(inputs, config);
-  for (const x of inputs) h = gruStep(x, h, weights);
-  return h;
+  return inputs.map((x) => (h = gruStep(x, h, weights)));
 }
 
 /** Zeros sized from the actual batch, never from a batch size fixed at construction. */

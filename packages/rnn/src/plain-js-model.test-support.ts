@@ -43,41 +43,51 @@ export function plainLstmStep(
   return [newC, newH];
 }
 
-/** One GRU step for one example. */
-export function plainGruStep(x: number[], h: number[], parameters: PlainParameters): number[] {
+/** One GRU step for one example; `prefix` names the layer ("gru", "gru_2", ...). */
+export function plainGruStep(x: number[], h: number[], parameters: PlainParameters, prefix = "gru"): number[] {
   const hidden = h.length;
-  const gates = rowTimesMatrix([...x, ...h], get(parameters, "gru/gates/kernel"), 2 * hidden).map((v, n) =>
-    sigmoid(v + (get(parameters, "gru/gates/bias")[n] as number)),
+  const gates = rowTimesMatrix([...x, ...h], get(parameters, `${prefix}/gates/kernel`), 2 * hidden).map((v, n) =>
+    sigmoid(v + (get(parameters, `${prefix}/gates/bias`)[n] as number)),
   );
   const reset = gates.slice(0, hidden);
   const update = gates.slice(hidden);
   const resetH = h.map((hn, n) => hn * (reset[n] as number));
-  const candidate = rowTimesMatrix([...x, ...resetH], get(parameters, "gru/candidate/kernel"), hidden).map((v, n) =>
-    Math.tanh(v + (get(parameters, "gru/candidate/bias")[n] as number)),
+  const candidate = rowTimesMatrix([...x, ...resetH], get(parameters, `${prefix}/candidate/kernel`), hidden).map((v, n) =>
+    Math.tanh(v + (get(parameters, `${prefix}/candidate/bias`)[n] as number)),
   );
   return h.map((hn, n) => (update[n] as number) * hn + (1 - (update[n] as number)) * (candidate[n] as number));
 }
 
-/** Logits [batch * classes] for images [batch * steps * inputs]. */
+/**
+ * Logits [batch * classes] for images [batch * steps * inputs]: the projection, then each of
+ * config.layers cells over the whole sequence of the one below (layer n is named "lstm_<n>" /
+ * "gru_<n>", layer 1 plain "lstm" / "gru"), then the output layer on the top layer's last h.
+ */
 export function plainModelLogits(images: number[], batch: number, parameters: PlainParameters, config: ModelConfig): number[] {
   const { steps, inputSize, hiddenSize, classes } = config;
   const logits: number[] = [];
   for (let b = 0; b < batch; b++) {
-    let h = new Array<number>(hiddenSize).fill(0);
-    let c = new Array<number>(hiddenSize).fill(0);
-    for (let t = 0; t < steps; t++) {
+    let sequence = Array.from({ length: steps }, (_, t) => {
       const start = (b * steps + t) * inputSize;
-      const row = images.slice(start, start + inputSize);
-      const x = rowTimesMatrix(row, get(parameters, "input/kernel"), hiddenSize).map(
+      return rowTimesMatrix(images.slice(start, start + inputSize), get(parameters, "input/kernel"), hiddenSize).map(
         (v, n) => v + (get(parameters, "input/bias")[n] as number),
       );
-      if (config.cell === "lstm") {
-        [c, h] = plainLstmStep(x, h, c, get(parameters, "lstm/kernel"), get(parameters, "lstm/bias"), config.forgetBias);
-      } else {
-        h = plainGruStep(x, h, parameters);
-      }
+    });
+    for (let layer = 1; layer <= config.layers; layer++) {
+      const prefix = layer === 1 ? config.cell : `${config.cell}_${layer}`;
+      let h = new Array<number>(hiddenSize).fill(0);
+      let c = new Array<number>(hiddenSize).fill(0);
+      sequence = sequence.map((x) => {
+        if (config.cell === "lstm") {
+          [c, h] = plainLstmStep(x, h, c, get(parameters, `${prefix}/kernel`), get(parameters, `${prefix}/bias`), config.forgetBias);
+        } else {
+          h = plainGruStep(x, h, parameters, prefix);
+        }
+        return h;
+      });
     }
-    const out = rowTimesMatrix(h, get(parameters, "output/kernel"), classes);
+    const top = sequence[steps - 1] as number[];
+    const out = rowTimesMatrix(top, get(parameters, "output/kernel"), classes);
     logits.push(...out.map((v, n) => v + (get(parameters, "output/bias")[n] as number)));
   }
   return logits;
@@ -96,7 +106,7 @@ export function plainModelLoss(images: number[], labels: number[], parameters: P
   return total / labels.length;
 }
 
-/** d loss / d parameter by central differences in float64. */
+/** d loss / d parameter by central differences in float64, for every entry or only `entries`. */
 export function finiteDifferenceGradient(
   images: number[],
   labels: number[],
@@ -104,9 +114,11 @@ export function finiteDifferenceGradient(
   config: ModelConfig,
   name: string,
   epsilon = 1e-6,
+  entries?: number[],
 ): number[] {
   const value = get(parameters, name);
-  return value.map((original, k) => {
+  return (entries ?? value.map((_, k) => k)).map((k) => {
+    const original = value[k] as number;
     value[k] = original + epsilon;
     const plus = plainModelLoss(images, labels, parameters, config);
     value[k] = original - epsilon;

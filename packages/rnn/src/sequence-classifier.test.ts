@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BACKENDS, randomValues, useBackend } from "./backends.test-support.js";
-import type { ModelConfig } from "./config.js";
+import { resolveModelConfig } from "./config.js";
 import { InputShapeError, ModelConfigError } from "./errors.js";
 import {
   finiteDifferenceGradient,
@@ -45,7 +45,17 @@ describe("SequenceClassifier.create", () => {
 
   it("defaults to the tutorial's model and names its variables stably", () => {
     const model = track(SequenceClassifier.create());
-    expect(model.config).toEqual({ cell: "lstm", inputSize: 28, steps: 28, hiddenSize: 128, classes: 10, forgetBias: 1, seed: 0 });
+    expect(model.config).toEqual({
+      cell: "lstm",
+      inputSize: 28,
+      steps: 28,
+      hiddenSize: 128,
+      layers: 1,
+      classes: 10,
+      forgetBias: 1,
+      recurrentInit: "glorot",
+      seed: 0,
+    });
     const shapes = Object.fromEntries(Object.entries(model.variables).map(([name, v]) => [name, v.shape]));
     expect(shapes).toEqual({
       "input/kernel": [28, 128],
@@ -105,6 +115,38 @@ describe("SequenceClassifier.create", () => {
   it("rejects impossible configs with a ModelConfigError naming the field", () => {
     expect(() => SequenceClassifier.create({ hiddenSize: 0 })).toThrow(ModelConfigError);
     expect(() => SequenceClassifier.create({ cell: "rnn" as "lstm" })).toThrow(/cell/);
+    for (const layers of [0, -1, 1.5, "2" as unknown as number]) {
+      expect(() => SequenceClassifier.create({ layers }), String(layers)).toThrow(
+        expect.objectContaining({ name: "ModelConfigError", field: "layers" }),
+      );
+    }
+    expect(() => SequenceClassifier.create({ recurrentInit: "identity" as "glorot" })).toThrow(
+      expect.objectContaining({ name: "ModelConfigError", field: "recurrentInit" }),
+    );
+  });
+
+  it("keeps user metadata as a frozen copy and rejects what JSON cannot hold", () => {
+    const metadata = { sequence: "pixels", permute: 7, sizes: [1, 2], nested: { ok: true, skipped: undefined } };
+    const model = track(SequenceClassifier.create(tiny, { metadata }));
+    metadata.sizes.push(3);
+    expect(model.metadata).toEqual({ sequence: "pixels", permute: 7, sizes: [1, 2], nested: { ok: true } });
+    expect(Object.isFrozen(model.metadata) && Object.isFrozen(model.metadata.sizes)).toBe(true);
+    expect(track(SequenceClassifier.create(tiny)).metadata).toEqual({});
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const cases: [unknown, string][] = [
+      [{ rate: Number.NaN }, "metadata.rate"],
+      [{ list: [1, undefined] }, "metadata.list[1]"],
+      [{ when: new Date(0) }, "metadata.when"],
+      [{ run: () => 1 }, "metadata.run"],
+      [cyclic, "metadata.self"],
+      [[1, 2], "metadata"],
+    ];
+    for (const [bad, field] of cases) {
+      expect(() => SequenceClassifier.create(tiny, { metadata: bad as Record<string, unknown> }), field).toThrow(
+        expect.objectContaining({ name: "ModelMetadataError", field }),
+      );
+    }
   });
 });
 
@@ -112,7 +154,7 @@ describe.each(BACKENDS)("SequenceClassifier on %s", (backend) => {
   beforeAll(() => useBackend(backend));
 
   describe.each(["lstm", "gru"] as const)("%s", (cell) => {
-    const config: ModelConfig = { ...tiny, cell, forgetBias: 1, seed: 0 };
+    const config = resolveModelConfig({ ...tiny, cell });
 
     it.each([1, 3])("logits match the plain-JS float64 model for batch %i", async (batch) => {
       const model = track(SequenceClassifier.create(config));
@@ -147,6 +189,71 @@ describe.each(BACKENDS)("SequenceClassifier on %s", (backend) => {
     });
   });
 
+  describe.each([
+    ["lstm", 2],
+    ["lstm", 3],
+    ["gru", 2],
+    ["gru", 3],
+  ] as const)("%s with %i stacked layers", (cell, layers) => {
+    const config = resolveModelConfig({ ...tiny, cell, layers });
+
+    it("has one set of cell variables per layer and logits that match the plain-JS float64 model", async () => {
+      const model = track(SequenceClassifier.create(config));
+      const cellVariables = Object.keys(model.variables).filter((name) => name.startsWith(cell));
+      expect(cellVariables.length).toBe(layers * (cell === "lstm" ? 2 : 4));
+      expect(model.variables[`${cell}_${layers}/${cell === "lstm" ? "kernel" : "gates/kernel"}`]!.shape).toEqual(
+        cell === "lstm" ? [10, 20] : [10, 10],
+      );
+      const parameters = randomizeWeights(model, 51);
+      const batch = 3;
+      const images = randomValues(batch * tiny.steps * tiny.inputSize, seededUniform(52));
+      const logits = model.logits(tf.tensor3d(images, [batch, tiny.steps, tiny.inputSize]));
+      expect(logits.shape).toEqual([batch, tiny.classes]);
+      const expected = plainModelLogits(images, batch, parameters, config);
+      Array.from(await logits.data()).forEach((v, k) => expect(v).toBeCloseTo(expected[k]!, 5));
+    });
+
+    it("lossAndGradients matches float64 central finite differences for every variable of every layer", async () => {
+      const model = track(SequenceClassifier.create(config));
+      const parameters = randomizeWeights(model, 61);
+      const batch = 2;
+      const images = randomValues(batch * tiny.steps * tiny.inputSize, seededUniform(62));
+      const labels = [1, 2];
+      const result = model.lossAndGradients(tf.tensor3d(images, [batch, tiny.steps, tiny.inputSize]), tf.tensor1d(labels, "int32"));
+      expect((await result.loss.data())[0]).toBeCloseTo(plainModelLoss(images, labels, parameters, config), 5);
+      expect(Object.keys(result.gradients).sort()).toEqual(Object.keys(model.variables).sort());
+      for (const [name, gradient] of Object.entries(result.gradients)) {
+        const fd = finiteDifferenceGradient(images, labels, parameters, config, name);
+        const diff = Array.from(await gradient.data(), (v, k) => v - fd[k]!);
+        expect(l2(fd), name).toBeGreaterThan(1e-3);
+        expect(l2(diff) / l2(fd), name).toBeLessThan(1e-4);
+      }
+    });
+  });
+
+  // MNIST as 784 steps of one pixel: logits against the plain-JS model, and a sample of each
+  // variable's gradient entries against finite differences (all of them would take seconds).
+  it.each(["lstm", "gru"] as const)("%s reads a 784-step sequence of single pixels", async (cell) => {
+    const config = resolveModelConfig({ cell, steps: 784, inputSize: 1, hiddenSize: 8, classes: 10 });
+    const model = track(SequenceClassifier.create(config));
+    const parameters = randomizeWeights(model, 71);
+    const batch = 2;
+    const images = randomValues(batch * 784, seededUniform(72)).map((v) => (v < 0 ? 0 : v));
+    const labels = [3, 8];
+    const result = model.lossAndGradients(tf.tensor3d(images, [batch, 784, 1]), tf.tensor1d(labels, "int32"));
+    const expected = plainModelLogits(images, batch, parameters, config);
+    expect(result.logits.shape).toEqual([batch, 10]);
+    Array.from(await result.logits.data()).forEach((v, k) => expect(v).toBeCloseTo(expected[k]!, 4));
+    const sample = seededUniform(73);
+    for (const [name, gradient] of Object.entries(result.gradients)) {
+      const g = await gradient.data();
+      const entries = Array.from({ length: 4 }, () => Math.floor(sample() * g.length));
+      const fd = finiteDifferenceGradient(images, labels, parameters, config, name, 1e-6, entries);
+      const diff = entries.map((entry, k) => g[entry]! - fd[k]!);
+      expect(l2(diff), name).toBeLessThan(1e-4 * Math.max(l2(fd), 1e-2));
+    }
+  });
+
   it("handles any batch size with one model, including 1 and a partial batch", () => {
     const model = track(SequenceClassifier.create(tiny));
     for (const batch of [4, 1, 3]) {
@@ -170,8 +277,8 @@ describe.each(BACKENDS)("SequenceClassifier on %s", (backend) => {
     }
   });
 
-  it("does not grow tf.memory().numTensors across repeated calls", () => {
-    const model = track(SequenceClassifier.create({ ...tiny, hiddenSize: 8 }));
+  it.each([1, 2])("does not grow tf.memory().numTensors across repeated calls (%i layers)", (layers) => {
+    const model = track(SequenceClassifier.create({ ...tiny, hiddenSize: 8, layers }));
     const images = tf.randomUniform([4, tiny.steps, tiny.inputSize]) as tf.Tensor3D;
     const labels = tf.tensor1d([0, 1, 2, 1], "int32");
     const run = () => {

@@ -3,6 +3,7 @@ import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import { decodeArtifacts, encodeArtifacts } from "./artifacts.js";
 import { resolveModelConfig, type ModelConfig } from "./config.js";
 import { InputShapeError } from "./errors.js";
+import { copyMetadata, type ModelMetadata } from "./metadata.js";
 import { readModelFiles, writeModelFiles } from "./model-files.js";
 import { initialParameters, parameterSpecs } from "./parameters.js";
 import { fastLogits, fastLossAndGradients, fastLstmAvailable } from "./fast-lstm.js";
@@ -37,9 +38,12 @@ export class SequenceClassifier {
    * when another live model already uses the plain names.
    */
   readonly variables: Readonly<Record<string, tf.Variable>>;
+  /** The user's metadata (frozen JSON values), saved in model.json as "userDefinedMetadata". */
+  readonly metadata: ModelMetadata;
 
-  private constructor(config: ModelConfig, values: ReadonlyMap<string, Float32Array>) {
+  private constructor(config: ModelConfig, values: ReadonlyMap<string, Float32Array>, metadata: ModelMetadata) {
     this.config = Object.freeze({ ...config });
+    this.metadata = metadata;
     const specs = parameterSpecs(config);
     const prefix = engineNamePrefix(specs.map((spec) => spec.name));
     const variables: Record<string, tf.Variable> = {};
@@ -50,10 +54,14 @@ export class SequenceClassifier {
     this.variables = Object.freeze(variables);
   }
 
-  /** A new model with seeded Glorot-uniform kernels and zero biases. */
-  static create(config: Partial<ModelConfig> = {}): SequenceClassifier {
+  /**
+   * A new model with seeded Glorot-uniform kernels (orthogonal recurrent blocks if asked) and
+   * zero biases. `metadata` (default {}) is copied; values JSON cannot hold throw ModelMetadataError.
+   */
+  static create(config: Partial<ModelConfig> = {}, options: { metadata?: ModelMetadata } = {}): SequenceClassifier {
     const resolved = resolveModelConfig(config);
-    return new SequenceClassifier(resolved, initialParameters(resolved));
+    const metadata = copyMetadata(options.metadata ?? {});
+    return new SequenceClassifier(resolved, initialParameters(resolved), metadata);
   }
 
   /** [batch, steps, inputs] -> [batch, classes] unnormalised log-probabilities; differentiable. */
@@ -67,7 +75,7 @@ export class SequenceClassifier {
    * One training computation: the mean softmax cross-entropy of the batch, the logits and the
    * gradient of the loss for every variable (same keys as `variables`). The caller owns and
    * disposes every returned tensor. The LSTM on the cpu and wasm backends takes the fast path
-   * (hand-written backward pass, fused kernels); the GRU and other backends use autodiff.
+   * (hand-written backward pass, fused kernels; any number of layers); the GRU and other backends use autodiff.
    */
   lossAndGradients(
     images: tf.Tensor3D,
@@ -95,26 +103,26 @@ export class SequenceClassifier {
     return tf.tidy(() => tf.softmax(this.logits(images)));
   }
 
-  /** Writes model.json (config + TensorFlow.js weights manifest) and weights.bin into `dir`, atomically. */
+  /** Writes model.json (config, metadata, TensorFlow.js weights manifest) and weights.bin into `dir`, atomically. */
   async save(dir: string): Promise<void> {
-    const { modelJson, weights } = encodeArtifacts(this.config, await this.readValues());
+    const { modelJson, weights } = encodeArtifacts(this.config, await this.readValues(), this.metadata);
     await writeModelFiles(dir, modelJson, weights);
   }
 
   /** Reads a model written by `save`; bad or missing files throw ModelFormatError. */
   static async load(dir: string): Promise<SequenceClassifier> {
-    const { config, values } = await readModelFiles(dir);
-    return new SequenceClassifier(config, values);
+    const { config, values, metadata } = await readModelFiles(dir);
+    return new SequenceClassifier(config, values, metadata);
   }
 
   /** model.json content and weights.bin bytes, for storage without a file system. */
   async toArtifacts(): Promise<{ modelJson: object; weights: ArrayBuffer }> {
-    return encodeArtifacts(this.config, await this.readValues());
+    return encodeArtifacts(this.config, await this.readValues(), this.metadata);
   }
 
   static fromArtifacts(modelJson: object, weights: ArrayBuffer): SequenceClassifier {
-    const { config, values } = decodeArtifacts(modelJson, weights);
-    return new SequenceClassifier(config, values);
+    const { config, values, metadata } = decodeArtifacts(modelJson, weights);
+    return new SequenceClassifier(config, values, metadata);
   }
 
   /** Frees the variables; the model cannot be used afterwards. */

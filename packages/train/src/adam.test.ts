@@ -29,12 +29,12 @@ describe("Adam", () => {
   it("updates bit for bit like tf.train.adam", async () => {
     const ours = makeVariables();
     const reference = makeVariables();
-    const adam = new Adam(ours, 0.01);
+    const adam = new Adam(ours);
     const tfAdam = tf.train.adam(0.01);
     for (let step = 0; step < 12; step++) {
       const g1 = seededGradients(ours, step);
       const g2 = seededGradients(reference, step);
-      adam.apply(g1);
+      adam.apply(g1, 0.01);
       // tf.train.adam looks variables up by their engine-wide names.
       tfAdam.applyGradients(Object.entries(reference).map(([name, v]) => ({ name: v.name, tensor: g2[name] as tf.Tensor })));
       tf.dispose([...Object.values(g1), ...Object.values(g2)]);
@@ -51,10 +51,10 @@ describe("Adam", () => {
 
   it("restores a state so that later updates are identical", async () => {
     const straight = makeVariables();
-    const adam = new Adam(straight, 0.05);
+    const adam = new Adam(straight);
     // 8 updates: there 0.9^9 as a float32 running product differs from pow(0.9, 9),
     // so restoring the beta powers any way but exactly would show.
-    for (let step = 0; step < 8; step++) adam.apply(seededGradients(straight, step));
+    for (let step = 0; step < 8; step++) adam.apply(seededGradients(straight, step), 0.05);
     const saved = await adam.state();
     const savedWeights = await values(straight);
 
@@ -62,13 +62,13 @@ describe("Adam", () => {
       kernel: tf.variable(tf.tensor(savedWeights[0] as Float32Array, [5, 3])),
       bias: tf.variable(tf.tensor(savedWeights[1] as Float32Array, [3])),
     };
-    const adamResumed = new Adam(resumed, 0.05);
+    const adamResumed = new Adam(resumed);
     adamResumed.restore(saved, "memory");
     expect(await adamResumed.state()).toEqual(saved);
     for (let step = 8; step < 15; step++) {
       const g = seededGradients(straight, step);
-      adam.apply(g);
-      adamResumed.apply(g);
+      adam.apply(g, 0.05);
+      adamResumed.apply(g, 0.05);
       tf.dispose(Object.values(g));
     }
     expect(await values(resumed)).toEqual(await values(straight));

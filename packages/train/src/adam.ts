@@ -18,7 +18,8 @@ export interface AdamState {
  * bit for bit, but with state that restores exactly: tf.train.adam's
  * setWeights() recomputes the beta powers with pow(), which differs in the
  * last bits from the running product it uses while training, so a resumed
- * run would drift from an uninterrupted one.
+ * run would drift from an uninterrupted one. The step size comes with each
+ * update, so a schedule can change it without touching the moments.
  */
 export class Adam {
   private readonly accBeta1: tf.Variable;
@@ -29,7 +30,6 @@ export class Adam {
 
   constructor(
     private readonly variables: Readonly<Record<string, tf.Variable>>,
-    readonly learningRate: number,
     readonly beta1 = 0.9,
     readonly beta2 = 0.999,
     readonly epsilon = tf.backend().epsilon(),
@@ -46,8 +46,8 @@ export class Adam {
     return this.iterationCount;
   }
 
-  /** One update of every variable from its gradient (same keys as the variables). */
-  apply(gradients: Readonly<Record<string, tf.Tensor>>): void {
+  /** One update of every variable from its gradient (same keys as the variables) with step size `learningRate`. */
+  apply(gradients: Readonly<Record<string, tf.Tensor>>, learningRate: number): void {
     tf.tidy(() => {
       const oneMinusAccBeta1 = tf.sub(1, this.accBeta1);
       const oneMinusAccBeta2 = tf.sub(1, this.accBeta2);
@@ -64,7 +64,7 @@ export class Adam {
         const correctedV = tf.div(newV, oneMinusAccBeta2);
         m.assign(newM);
         v.assign(newV);
-        const update = tf.mul(tf.div(correctedM, tf.add(tf.sqrt(correctedV), this.epsilon)), -this.learningRate);
+        const update = tf.mul(tf.div(correctedM, tf.add(tf.sqrt(correctedV), this.epsilon)), -learningRate);
         variable.assign(tf.add(update, variable));
       }
       this.accBeta1.assign(tf.mul(this.accBeta1, this.beta1));

@@ -3,13 +3,15 @@ import type { SequenceClassifier } from "@mnist/rnn";
 import type { AdamState } from "./adam.js";
 import type { TrainConfig } from "./config.js";
 import { CheckpointError } from "./errors.js";
+import type { ValidationRecord } from "./trainer.js";
 
 /**
  * Checkpoint folder layout:
  *   <dir>/latest.json          {"folder": "step-000780-…"}, replaced atomically
  *   <dir>/step-000780-…/model/  the model, loadable with SequenceClassifier.load
+ *   <dir>/step-000780-…/best/   the best validated weights as a model, when the trainer kept some
  *   <dir>/step-000780-…/optimizer.json + optimizer.bin   Adam moments and beta powers
- *   <dir>/step-000780-…/trainer.json   step, config, data position
+ *   <dir>/step-000780-…/trainer.json   step, config, data position, best validation
  * A new checkpoint is written whole into a temporary folder, renamed into
  * place, and only then does latest.json point at it; the previous one is
  * deleted last, so a crash at any moment leaves a complete checkpoint.
@@ -29,6 +31,8 @@ export interface TrainerState {
   batcher: BatcherState;
   /** Size of the training split the run used; resuming on another split would not be the same run. */
   trainCount: number;
+  /** The validation of the weights in best/, when the trainer kept some. */
+  best?: ValidationRecord;
 }
 
 interface TrainerFile extends TrainerState {
@@ -51,6 +55,8 @@ export interface Checkpoint {
   modelFolder: string;
   trainer: TrainerState;
   adam: AdamState;
+  /** The kept best weights' validation and model folder, if the trainer kept some. */
+  best?: { record: ValidationRecord; modelFolder: string };
 }
 
 export async function writeCheckpoint(
@@ -58,6 +64,7 @@ export async function writeCheckpoint(
   model: SequenceClassifier,
   trainer: TrainerState,
   adam: AdamState,
+  best?: SequenceClassifier,
 ): Promise<string> {
   const { mkdir, readdir, rename, rm, writeFile } = await import("node:fs/promises");
   const { join } = await import("node:path");
@@ -68,6 +75,7 @@ export async function writeCheckpoint(
   try {
     await mkdir(temporary);
     await model.save(join(temporary, "model"));
+    if (best !== undefined) await best.save(join(temporary, "best"));
     const { json, bin } = encodeOptimizer(adam);
     await writeFile(join(temporary, "optimizer.bin"), bin);
     await writeFile(join(temporary, "optimizer.json"), JSON.stringify(json));
@@ -121,8 +129,19 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
   const bin = await readFile(binPath).catch(() => {
     throw new CheckpointError(binPath, "optimizer.bin", "no such file");
   });
-  const { step, config, batcher, trainCount } = trainer as TrainerFile;
-  return { folder, modelFolder: join(folder, "model"), trainer: { step, config, batcher, trainCount }, adam: decodeOptimizer(optimizer, bin, binPath) };
+  const { step, config, batcher, trainCount, best } = trainer as TrainerFile;
+  const checkpoint: Checkpoint = {
+    folder,
+    modelFolder: join(folder, "model"),
+    trainer: { step, config, batcher, trainCount },
+    adam: decodeOptimizer(optimizer, bin, binPath),
+  };
+  // Checkpoints written before best weights were kept have no "best": they resume without one.
+  if (best !== undefined) {
+    checkpoint.trainer.best = best;
+    checkpoint.best = { record: best, modelFolder: join(folder, "best") };
+  }
+  return checkpoint;
 }
 
 function encodeOptimizer(adam: AdamState): { json: OptimizerFile; bin: Uint8Array } {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_TRAIN_CONFIG, resolveTrainConfig, totalSteps } from "./config.js";
+import { DEFAULT_TRAIN_CONFIG, learningRateAt, resolveTrainConfig, totalSteps } from "./config.js";
 import { ConfigError } from "./errors.js";
 
 /** The tutorial's loop, literally: step = 1; while step * batch_size < training_iters: ...; step += 1 */
@@ -46,5 +46,62 @@ describe("step budget", () => {
     expect(() => resolveTrainConfig({ learningRate: Number.NaN })).toThrow(/learningRate/);
     expect(() => resolveTrainConfig({ epochs: -1 })).toThrow(/epochs/);
     expect(resolveTrainConfig({ batchSize: undefined }).batchSize).toBe(128);
+  });
+});
+
+describe("learning-rate schedule", () => {
+  const rates = (partial: Parameters<typeof resolveTrainConfig>[0], steps: number): number[] => {
+    const config = resolveTrainConfig(partial);
+    return Array.from({ length: steps }, (_, k) => learningRateAt(config, k + 1, steps));
+  };
+
+  it("keeps the tutorial's constant rate by default", () => {
+    const config = resolveTrainConfig();
+    expect([1, 390, 781].map((step) => learningRateAt(config, step, 781))).toEqual([0.001, 0.001, 0.001]);
+  });
+
+  it("warms up linearly from learningRate / warmupSteps to learningRate, then holds it", () => {
+    expect(rates({ learningRate: 0.01, warmupSteps: 4 }, 6)).toEqual([0.0025, 0.005, 0.0075, 0.01, 0.01, 0.01]);
+  });
+
+  it("decays along half a cosine from learningRate after the warm-up to minLearningRate at the last step", () => {
+    // 2 warm-up steps, then steps 3..11: the cosine's argument goes 0, pi/8, ..., pi.
+    const got = rates({ learningRate: 0.01, minLearningRate: 0.001, warmupSteps: 2, decay: "cosine" }, 11);
+    const expected = [
+      0.005, 0.01, // warm-up
+      0.01, // step 3: cos 0 = 1
+      0.001 + 0.009 * (1 + Math.cos(Math.PI / 8)) / 2,
+      0.001 + 0.009 * (1 + Math.SQRT1_2) / 2, // step 5: cos(pi/4)
+      0.001 + 0.009 * (1 + Math.cos((3 * Math.PI) / 8)) / 2,
+      0.0055, // step 7: cos(pi/2) = 0, halfway
+      0.001 + 0.009 * (1 - Math.cos((3 * Math.PI) / 8)) / 2,
+      0.001 + 0.009 * (1 - Math.SQRT1_2) / 2, // 0.00231...
+      0.001 + 0.009 * (1 - Math.cos(Math.PI / 8)) / 2,
+      0.001, // step 11, the last: cos(pi) = -1
+    ];
+    got.forEach((rate, k) => expect(rate, `step ${k + 1}`).toBeCloseTo(expected[k] ?? Number.NaN, 15));
+    expect(got[3]).toBeCloseTo(0.0096574579, 9); // cos(pi/8) = 0.92387953
+    expect(rates({ learningRate: 0.004, decay: "cosine" }, 3)).toEqual([0.004, 0.002, 0]); // min 0, no warm-up
+  });
+
+  it("divides by 10 after half of the steps and again after three quarters", () => {
+    const got = rates({ learningRate: 0.1, decay: "step" }, 8);
+    const expected = [0.1, 0.1, 0.1, 0.1, 0.01, 0.01, 0.001, 0.001];
+    got.forEach((rate, k) => expect(rate, `step ${k + 1}`).toBeCloseTo(expected[k] ?? Number.NaN, 15));
+    const ten = rates({ learningRate: 1, decay: "step", warmupSteps: 2 }, 10);
+    expect(ten.map((rate) => rate.toPrecision(3))).toEqual(["0.500", "1.00", "1.00", "1.00", "1.00", "0.100", "0.100", "0.0100", "0.0100", "0.0100"]);
+  });
+
+  it("rejects a bad schedule or clipNorm with the field named, and fills defaults for a config without them", () => {
+    expect(() => resolveTrainConfig({ warmupSteps: -1 })).toThrow(/warmupSteps/);
+    expect(() => resolveTrainConfig({ warmupSteps: 2.5 })).toThrow(/warmupSteps/);
+    expect(() => resolveTrainConfig({ decay: "linear" as "none" })).toThrow(/decay.*"cosine"/);
+    expect(() => resolveTrainConfig({ minLearningRate: 0.01 })).toThrow(/minLearningRate/); // above learningRate 0.001
+    expect(() => resolveTrainConfig({ minLearningRate: -1e-5 })).toThrow(/minLearningRate/);
+    expect(() => resolveTrainConfig({ clipNorm: 0 })).toThrow(/clipNorm/);
+    expect(() => resolveTrainConfig({ clipNorm: Number.POSITIVE_INFINITY })).toThrow(/clipNorm/);
+    const { warmupSteps, decay, minLearningRate, clipNorm, ...old } = resolveTrainConfig({ clipNorm: 5, decay: "cosine" });
+    expect([warmupSteps, decay, minLearningRate, clipNorm]).toEqual([0, "cosine", 0, 5]);
+    expect(resolveTrainConfig(old)).toEqual({ ...old, warmupSteps: 0, decay: "none", minLearningRate: 0 });
   });
 });

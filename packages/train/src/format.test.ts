@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatIterationLine, formatTestLine } from "./format.js";
+import { formatIterationLine, formatTestLine, formatValidationLine } from "./format.js";
 
 describe("tutorial lines", () => {
   it("reproduces the tutorial's example lines", () => {
@@ -33,6 +33,13 @@ describe("tutorial lines", () => {
     expect(formatTestLine(2 / 128)).toBe("Testing Accuracy= 0.01562");
     expect(formatTestLine(-2 / 128)).toBe("Testing Accuracy= -0.01562");
     expect(formatTestLine(6 / 128)).toBe("Testing Accuracy= 0.04688");
+  });
+
+  it("prints a validation line with the loss to six places and the accuracy to five, ties to even", () => {
+    expect(formatValidationLine(3, 0.0612344, 0.9822)).toBe("Epoch 3, Validation Loss= 0.061234, Validation Accuracy= 0.98220");
+    // 4911 of 5000 images; 0.015625 is an exact tie at five places.
+    expect(formatValidationLine(12, 0.015625, 4911 / 5000)).toBe("Epoch 12, Validation Loss= 0.015625, Validation Accuracy= 0.98220");
+    expect(formatValidationLine(0, Number.NaN, 2 / 128)).toBe("Epoch 0, Validation Loss= nan, Validation Accuracy= 0.01562");
   });
 
   it("prints non-finite values as Python does", () => {

@@ -26,6 +26,11 @@ export function formatIterationLine(samples: number, loss: number, accuracy: num
   return `Iteration ${samples}, Minibatch Loss= ${formatFixed(loss, 6)}, Training Accuracy= ${formatFixed(accuracy, 5)}`;
 }
 
+/** One line per validation during training, in the tutorial's style: `Epoch 3, Validation Loss= 0.061234, Validation Accuracy= 0.98220`. */
+export function formatValidationLine(epoch: number, loss: number, accuracy: number): string {
+  return `Epoch ${epoch}, Validation Loss= ${formatFixed(loss, 6)}, Validation Accuracy= ${formatFixed(accuracy, 5)}`;
+}
+
 /** The tutorial's final line: accuracy over the whole test split. */
 export function formatTestLine(accuracy: number): string {
   return `Testing Accuracy= ${formatFixed(accuracy, 5)}`;

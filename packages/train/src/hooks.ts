@@ -9,8 +9,8 @@ export interface TrainHooks {
   onLog?(e: StepEvent & { line: string }): void | Promise<void>;
   /** Every summaryStep steps. */
   onSummary?(e: StepEvent): void | Promise<void>;
-  /** After Trainer.evaluate(); `split` is the name it was given. */
-  onEvaluate?(e: EvaluationResult & { step: number; split: string }): void | Promise<void>;
+  /** After Trainer.evaluate() (and each validation of run(), split "validation"); `split` is the name it was given, `epoch` the completed passes over the training split. */
+  onEvaluate?(e: EvaluationResult & { step: number; epoch: number; split: string }): void | Promise<void>;
   /** After a checkpoint is completely written into `dir`. */
   onCheckpoint?(e: { step: number; dir: string }): void | Promise<void>;
 }

@@ -14,10 +14,15 @@ export function realMnist(): Promise<Mnist> {
 
 /** The first `count` images of a split, sharing its memory. */
 export function firstImages(split: MnistSplit, count: number): MnistSplit {
+  return imagesFrom(split, 0, count);
+}
+
+/** `count` images of a split from image `start` on, sharing its memory (e.g. a validation split held out of the training images). */
+export function imagesFrom(split: MnistSplit, start: number, count: number): MnistSplit {
   const pixels = split.rows * split.cols;
   return {
-    images: split.images.subarray(0, count * pixels),
-    labels: split.labels.subarray(0, count),
+    images: split.images.subarray(start * pixels, (start + count) * pixels),
+    labels: split.labels.subarray(start, start + count),
     count,
     rows: split.rows,
     cols: split.cols,

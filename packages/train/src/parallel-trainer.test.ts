@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, WorkerThreadError } from "./errors.js";
 import { evaluate } from "./evaluate.js";
 import { minibatchGradients } from "./minibatch.js";
-import { BACKENDS, firstImages, realMnist, useBackend } from "./mnist.test-support.js";
+import { BACKENDS, firstImages, imagesFrom, realMnist, useBackend } from "./mnist.test-support.js";
 import { buildParallelScripts, type BuiltScripts } from "./parallel.test-support.js";
 import { ParallelTrainer } from "./parallel-trainer.js";
 import { Trainer, type StepEvent } from "./trainer.js";
@@ -140,6 +140,34 @@ describe("ParallelTrainer (cpu)", () => {
       expect(shared.perClassAccuracy).toEqual(single.perClassAccuracy);
       expect(shared.loss).toBeCloseTo(single.loss, 5);
       expect(events).toEqual(["test"]);
+    } finally {
+      trainer.dispose();
+      model.dispose();
+    }
+  });
+
+  it("shares run()'s validations among the threads, and the threads evaluate the weights restoreBest() puts back", async () => {
+    const model = SequenceClassifier.create({ hiddenSize: 8, seed: 9 });
+    const seen: string[] = [];
+    const hooks = { onEvaluate: (e: { split: string; step: number; epoch: number }) => void seen.push(`${e.split} ${e.step} ${e.epoch}`) };
+    const trainer = new ParallelTrainer(model, firstImages(mnist.train, 128), { ...config, trainingIters: 8 * 32 + 1, clipNorm: 0.3, decay: "cosine" }, hooks, { workers: 2, workerScript: scripts.worker });
+    try {
+      const validation = imagesFrom(mnist.train, 50_000, 301);
+      const result = await trainer.run({ validation, keepBest: true });
+      expect(seen).toEqual(["validation 4 1", "validation 8 2"]); // once per epoch of 128 images
+      for (const v of result.validations) expect(v.accuracy * 301).toBeCloseTo(Math.round(v.accuracy * 301), 6);
+      const best = result.best;
+      if (best === undefined) throw new Error("no best weights kept");
+      // Weights far from the best ones: only restoreBest() brings the threads back to them.
+      tf.tidy(() => {
+        for (const variable of Object.values(model.variables)) variable.assign(tf.zerosLike(variable));
+      });
+      expect(trainer.restoreBest()).toBe(true);
+      const again = await trainer.evaluate(validation, "check");
+      expect(again.accuracy).toBe(best.accuracy);
+      expect(again.loss).toBeCloseTo(best.loss, 6);
+      const single = await evaluate(model, validation);
+      expect(single.accuracy).toBe(best.accuracy);
     } finally {
       trainer.dispose();
       model.dispose();

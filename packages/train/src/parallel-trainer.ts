@@ -31,7 +31,6 @@ export class ParallelTrainer extends Trainer {
   /** Threads sharing each minibatch, the calling thread included. */
   readonly workers: number;
   private readonly pool: WorkerPool | undefined;
-  private readonly evaluationHooks: TrainHooks;
 
   constructor(
     model: SequenceClassifier,
@@ -41,7 +40,6 @@ export class ParallelTrainer extends Trainer {
     options: ParallelOptions = {},
   ) {
     super(model, train, config, hooks);
-    this.evaluationHooks = hooks;
     this.workers = options.workers ?? 2;
     if (!Number.isInteger(this.workers) || this.workers < 1) {
       throw new ConfigError("workers", "a positive integer (threads, the calling one included)", String(options.workers));
@@ -65,12 +63,9 @@ export class ParallelTrainer extends Trainer {
     return this.pool === undefined ? super.minibatch(batch) : this.pool.minibatch(batch);
   }
 
-  /** Trainer.evaluate() with the split shared out among the threads. */
-  override async evaluate(split: MnistSplit, name = "test", options: EvaluateOptions = {}): Promise<EvaluationResult> {
-    if (this.pool === undefined) return super.evaluate(split, name, options);
-    const result = await this.pool.evaluate(split, options);
-    await this.evaluationHooks.onEvaluate?.({ ...result, step: this.completedSteps, split: name });
-    return result;
+  /** Evaluations (trainer.evaluate() and run()'s validations) with the split shared out among the threads, which take the model's current weights. */
+  protected override evaluateSplit(split: MnistSplit, options: EvaluateOptions): Promise<EvaluationResult> {
+    return this.pool === undefined ? super.evaluateSplit(split, options) : this.pool.evaluate(split, options);
   }
 
   /** Trainer.resume() into a ParallelTrainer; the workers take their weights from the restored model. */

@@ -3,7 +3,7 @@ import { SequenceClassifier } from "@mnist/rnn";
 import { SummaryWriter } from "@mnist/summary";
 import { beforeAll, describe, expect, it } from "vitest";
 import { combineHooks } from "./hooks.js";
-import { firstImages, realMnist, useBackend } from "./mnist.test-support.js";
+import { firstImages, imagesFrom, realMnist, useBackend } from "./mnist.test-support.js";
 import { tensorBoardHooks, type TensorBoardWriter } from "./tensorboard.js";
 import { Trainer, type StepEvent } from "./trainer.js";
 
@@ -15,7 +15,7 @@ beforeAll(async () => {
 });
 
 describe("tensorBoardHooks", () => {
-  it("writes the tutorial's scalars, a histogram of every variable and the evaluation", async () => {
+  it("writes the tutorial's scalars with rate and gradient norm, a histogram of every variable, the validations and the evaluation", async () => {
     const scalars: [string, number, number][] = [];
     const histograms: [string, number, number][] = [];
     const writer: TensorBoardWriter = {
@@ -25,15 +25,30 @@ describe("tensorBoardHooks", () => {
     const model = SequenceClassifier.create({ hiddenSize: 8, seed: 10 });
     const events: StepEvent[] = [];
     const hooks = combineHooks(tensorBoardHooks(writer, model, { histogramStep: 3 }), { onStep: (e) => void events.push(e) });
-    const trainer = new Trainer(model, firstImages(mnist.train, 64), { batchSize: 8, trainingIters: 6 * 8 + 1, summaryStep: 2 }, hooks);
-    await trainer.run();
+    const config = { batchSize: 8, trainingIters: 6 * 8 + 1, summaryStep: 2, warmupSteps: 3, clipNorm: 0.3 };
+    const trainer = new Trainer(model, firstImages(mnist.train, 64), config, hooks);
+    const { validations } = await trainer.run({ validation: imagesFrom(mnist.train, 1000, 40), validateEvery: 3 });
     const result = await trainer.evaluate(firstImages(mnist.test, 40), "test");
 
-    const expectedScalars = events
-      .filter((e) => e.step % 2 === 0)
-      .flatMap((e): [string, number, number][] => [["loss", e.loss, e.step], ["accuracy", e.accuracy, e.step]]);
-    expectedScalars.push(["test/accuracy", result.accuracy, 6], ["test/loss", result.loss, 6]);
-    expect(scalars).toEqual(expectedScalars);
+    const summaries = (step: number): [string, number, number][] => {
+      const e = events[step - 1] as StepEvent;
+      return [["loss", e.loss, step], ["accuracy", e.accuracy, step], ["learning_rate", e.learningRate, step], ["gradient_norm", e.gradientNorm, step]];
+    };
+    const validation = (k: number): [string, number, number][] => {
+      const v = validations[k];
+      return v === undefined ? [] : [["validation/accuracy", v.accuracy, v.step], ["validation/loss", v.loss, v.step]];
+    };
+    expect(validations.map((v) => v.step)).toEqual([3, 6]);
+    expect(scalars).toEqual([
+      ...summaries(2),
+      ...validation(0),
+      ...summaries(4),
+      ...summaries(6),
+      ...validation(1),
+      ["test/accuracy", result.accuracy, 6],
+      ["test/loss", result.loss, 6],
+    ]);
+    expect(events.map((e) => e.learningRate).slice(0, 4)).toEqual([0.001 / 3, 0.002 / 3, 0.001, 0.001]);
 
     const variables = Object.entries(model.variables);
     expect(histograms).toEqual(

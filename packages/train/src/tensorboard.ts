@@ -13,8 +13,9 @@ export interface TensorBoardOptions {
 
 /**
  * Hooks that write what the tutorial's TensorBoard shows: scalars "loss" and
- * "accuracy" at every summary step, a histogram per model variable every
- * histogramStep steps, and "<split>/accuracy", "<split>/loss" after an evaluation.
+ * "accuracy" at every summary step (with "learning_rate" and "gradient_norm"),
+ * a histogram per model variable every histogramStep steps, and
+ * "<split>/accuracy", "<split>/loss" after an evaluation (e.g. "validation/loss").
  */
 export function tensorBoardHooks(
   writer: TensorBoardWriter,
@@ -26,6 +27,8 @@ export function tensorBoardHooks(
     onSummary(e) {
       writer.scalar("loss", e.loss, e.step);
       writer.scalar("accuracy", e.accuracy, e.step);
+      writer.scalar("learning_rate", e.learningRate, e.step);
+      writer.scalar("gradient_norm", e.gradientNorm, e.step);
     },
     async onStep(e) {
       if (e.step % histogramStep !== 0) return;

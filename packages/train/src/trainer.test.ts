@@ -1,16 +1,19 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import type { Mnist } from "@mnist/data";
+import { Batcher, type Mnist, type MnistSplit } from "@mnist/data";
 import { SequenceClassifier } from "@mnist/rnn";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { checkpointModelFolder } from "./checkpoint.js";
+import { learningRateAt, resolveTrainConfig } from "./config.js";
 import { CheckpointError, ConfigError, DivergenceError } from "./errors.js";
 import { evaluate } from "./evaluate.js";
 import { formatIterationLine } from "./format.js";
 import type { TrainHooks } from "./hooks.js";
-import { BACKENDS, firstImages, realMnist, useBackend } from "./mnist.test-support.js";
-import { Trainer, type StepEvent } from "./trainer.js";
+import { minibatchGradients } from "./minibatch.js";
+import { BACKENDS, firstImages, imagesFrom, realMnist, useBackend } from "./mnist.test-support.js";
+import { Trainer, type StepEvent, type ValidationRecord } from "./trainer.js";
 
 let mnist: Mnist;
 const temporaryDirs: string[] = [];
@@ -25,6 +28,35 @@ async function weights(model: SequenceClassifier): Promise<Record<string, Float3
   const out: Record<string, Float32Array> = {};
   for (const [name, variable] of Object.entries(model.variables)) out[name] = Float32Array.from(await variable.data());
   return out;
+}
+
+/** ||a - b||_2 / ||b||_2 over all variables together. */
+function relativeError(a: Record<string, ArrayLike<number>>, b: Record<string, ArrayLike<number>>): number {
+  let difference = 0;
+  let norm = 0;
+  for (const [name, values] of Object.entries(b)) {
+    const other = a[name] ?? [];
+    for (let i = 0; i < values.length; i++) {
+      difference += ((other[i] ?? Number.NaN) - (values[i] ?? 0)) ** 2;
+      norm += (values[i] ?? 0) ** 2;
+    }
+  }
+  return Math.sqrt(difference / norm);
+}
+
+/** after - before, per variable. */
+function change(after: Record<string, Float32Array>, before: Record<string, ArrayLike<number>>): Record<string, number[]> {
+  return Object.fromEntries(Object.entries(after).map(([name, values]) => [name, Array.from(values, (v, i) => v - (before[name]?.[i] ?? Number.NaN))]));
+}
+
+/** The validation run({ keepBest }) must keep: the first one of the highest accuracy. */
+function firstBest(validations: ValidationRecord[]): ValidationRecord | undefined {
+  return validations.reduce<ValidationRecord | undefined>((best, v) => (best === undefined || v.accuracy > best.accuracy ? v : best), undefined);
+}
+
+/** Validation images held out of the training images the tests use (they train on the first few thousand at most). */
+function heldOutTraining(count: number): MnistSplit {
+  return imagesFrom(mnist.train, 50_000, count);
 }
 
 /** A budget of exactly `steps` steps under the tutorial's rule step * batchSize < trainingIters. */
@@ -135,6 +167,128 @@ describe("Trainer on real MNIST digits", () => {
 
 });
 
+describe("learning-rate schedule and gradient clipping", () => {
+  it("clips by the global norm before Adam at the scheduled rates, as a plain double-precision loop computes; no clipping below clipNorm", async () => {
+    const train = firstImages(mnist.train, 200);
+    const base = { batchSize: 16, learningRate: 0.02, trainingIters: itersFor(4, 16), seed: 3, warmupSteps: 2, decay: "cosine" as const, minLearningRate: 0.002 };
+    const clipNorm = 0.1; // the gradients' global norms here are 0.2 to 0.7
+    const run = async (config: Parameters<typeof resolveTrainConfig>[0]): Promise<{ events: StepEvent[]; weights: Record<string, Float32Array> }> => {
+      const model = SequenceClassifier.create({ hiddenSize: 8, seed: 12 });
+      const events: StepEvent[] = [];
+      const trainer = new Trainer(model, train, config, { onStep: (e) => void events.push(e) });
+      await trainer.run();
+      const result = { events, weights: await weights(model) };
+      trainer.dispose();
+      model.dispose();
+      return result;
+    };
+    const clipped = await run({ ...base, clipNorm });
+    const unclipped = await run(base);
+
+    // The reference: the same batches and gradient function, then clipping and Adam in plain doubles.
+    const model = SequenceClassifier.create({ hiddenSize: 8, seed: 12 });
+    const initial = await weights(model);
+    const w = Object.fromEntries(Object.entries(initial).map(([name, values]) => [name, Float64Array.from(values)]));
+    const m = Object.fromEntries(Object.entries(w).map(([name, values]) => [name, new Float64Array(values.length)]));
+    const v = Object.fromEntries(Object.entries(w).map(([name, values]) => [name, new Float64Array(values.length)]));
+    const epsilon = tf.backend().epsilon();
+    const config = resolveTrainConfig(base);
+    const batcher = new Batcher(train, { seed: 3, shuffle: true });
+    for (let t = 1; t <= 4; t++) {
+      tf.tidy(() => {
+        for (const [name, variable] of Object.entries(model.variables)) variable.assign(tf.tensor(Float32Array.from(w[name] ?? []), variable.shape));
+      });
+      const { gradients } = await minibatchGradients(model, batcher.nextBatch(16));
+      const g: Record<string, Float32Array> = {};
+      for (const [name, gradient] of Object.entries(gradients)) g[name] = Float32Array.from(await gradient.data());
+      tf.dispose(gradients);
+      const norm = Math.sqrt(Object.values(g).reduce((sum, values) => values.reduce((s, x) => s + x * x, sum), 0));
+      const event = clipped.events[t - 1] as StepEvent;
+      expect(Math.abs(event.gradientNorm - norm) / norm, `norm at step ${t}`).toBeLessThan(1e-5);
+      expect(norm).toBeGreaterThan(clipNorm);
+      const rate = learningRateAt(config, t, 4);
+      expect(event.learningRate).toBe(rate);
+      for (const [name, values] of Object.entries(w)) {
+        const [gs, ms, vs] = [g[name] ?? [], m[name] ?? [], v[name] ?? []];
+        for (let i = 0; i < values.length; i++) {
+          const x = ((gs[i] ?? 0) * clipNorm) / norm;
+          ms[i] = 0.9 * (ms[i] ?? 0) + 0.1 * x;
+          vs[i] = 0.999 * (vs[i] ?? 0) + 0.001 * x * x;
+          const corrected = (ms[i] ?? 0) / (1 - 0.9 ** t);
+          values[i] = (values[i] ?? 0) - (rate * corrected) / (Math.sqrt((vs[i] ?? 0) / (1 - 0.999 ** t)) + epsilon);
+        }
+      }
+    }
+    model.dispose();
+    expect(clipped.events.map((e) => e.learningRate)).toEqual([0.01, 0.02, 0.02, 0.002]);
+    const referenceChange = change(Object.fromEntries(Object.entries(w).map(([name, values]) => [name, Float32Array.from(values)])), initial);
+    const clippedError = relativeError(change(clipped.weights, initial), referenceChange);
+    const unclippedError = relativeError(change(unclipped.weights, initial), referenceChange);
+    expect(clippedError).toBeLessThan(1e-4);
+    expect(unclippedError).toBeGreaterThan(100 * clippedError); // the comparison can tell clipping apart
+
+    // Just above the largest norm of the run, clipping never triggers: bit for bit the unclipped run.
+    const largest = Math.max(...unclipped.events.map((e) => e.gradientNorm));
+    const above = await run({ ...base, clipNorm: largest * (1 + 1e-6) });
+    expect(above.weights).toEqual(unclipped.weights);
+    expect(above.events.map((e) => e.gradientNorm)).toEqual(unclipped.events.map((e) => e.gradientNorm));
+  });
+});
+
+describe("validation during training", () => {
+  it("validates once per epoch and at the last step, reports each to onEvaluate, and keeps and restores the best weights", async () => {
+    const train = firstImages(mnist.train, 96); // 6 steps of 16 per epoch
+    const validation = heldOutTraining(300);
+    const model = SequenceClassifier.create({ hiddenSize: 8, seed: 13 });
+    const seen: { split: string; step: number; epoch: number; accuracy: number; loss: number }[] = [];
+    const trainer = new Trainer(model, train, { batchSize: 16, learningRate: 0.03, trainingIters: itersFor(15, 16) }, {
+      onEvaluate: ({ split, step, epoch, accuracy, loss }) => void seen.push({ split, step, epoch, accuracy, loss }),
+    });
+    expect(trainer.restoreBest()).toBe(false);
+    const result = await trainer.run({ validation, keepBest: true });
+    expect(result.validations.map((v) => [v.step, v.epoch])).toEqual([[6, 1], [12, 2], [15, 2]]);
+    expect(seen).toEqual(result.validations.map((v) => ({ split: "validation", ...v })));
+    expect(result.best).toEqual(firstBest(result.validations));
+    expect(trainer.best).toEqual(result.best);
+    expect(trainer.completedEpochs).toBe(2); // 240 images served out of 96
+
+    for (let i = 0; i < 3; i++) await trainer.step(); // move the weights on past every validation
+    const moved = await weights(model);
+    expect(trainer.restoreBest()).toBe(true);
+    expect(await weights(model)).not.toEqual(moved);
+    const again = await evaluate(model, validation);
+    expect([again.accuracy, again.loss]).toEqual([result.best?.accuracy, result.best?.loss]);
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it("keeps the earlier of equal validations (ties do not replace the best)", async () => {
+    // A learning rate too small to change any prediction: every validation ties.
+    const model = SequenceClassifier.create({ hiddenSize: 8, seed: 14 });
+    const trainer = new Trainer(model, firstImages(mnist.train, 64), { batchSize: 16, learningRate: 1e-7, trainingIters: itersFor(4, 16) });
+    const result = await trainer.run({ validation: heldOutTraining(50), validateEvery: 1, keepBest: true });
+    expect(new Set(result.validations.map((v) => v.accuracy)).size).toBe(1);
+    expect(result.validations.map((v) => v.step)).toEqual([1, 2, 3, 4]);
+    expect(result.best?.step).toBe(1);
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it("rejects validateEvery or keepBest without a validation split, a bad validateEvery and a split of other images", async () => {
+    const model = SequenceClassifier.create({ hiddenSize: 8, seed: 15 });
+    const trainer = new Trainer(model, firstImages(mnist.train, 32), { batchSize: 16 });
+    await expect(trainer.run({ keepBest: true })).rejects.toThrow(ConfigError);
+    await expect(trainer.run({ validateEvery: 2 })).rejects.toThrow(/validation/);
+    await expect(trainer.run({ validation: heldOutTraining(10), validateEvery: 0 })).rejects.toThrow(/validateEvery: expected a positive integer/);
+    await expect(trainer.run({ validation: heldOutTraining(0) })).rejects.toThrow(/at least one image/);
+    const wide = { ...heldOutTraining(10), rows: 14, cols: 56 };
+    await expect(trainer.run({ validation: wide })).rejects.toThrow(/validation split.*14 x 56/);
+    expect(trainer.completedSteps).toBe(0);
+    trainer.dispose();
+    model.dispose();
+  });
+});
+
 describe.each(BACKENDS)("Trainer on the %s backend", (backend) => {
   beforeAll(() => useBackend(backend));
   afterAll(() => useBackend("cpu"));
@@ -170,6 +324,58 @@ describe.each(BACKENDS)("Trainer on the %s backend", (backend) => {
     expect(await resumed.run()).toMatchObject({ steps: 5, stoppedEarly: false });
 
     expect(losses).toEqual(straightLosses);
+    expect(await weights(resumed.model)).toEqual(await weights(straightModel));
+    resumed.dispose();
+    resumed.model.dispose();
+    straight.dispose();
+    straightModel.dispose();
+  });
+
+  it("resumes a run with warm-up, cosine decay, clipping, validation and kept best weights into the same run, best included", async () => {
+    const train = firstImages(mnist.train, 100);
+    const validation = heldOutTraining(200);
+    const config = { batchSize: 16, trainingIters: itersFor(12, 16), learningRate: 0.03, seed: 5, warmupSteps: 3, decay: "cosine" as const, minLearningRate: 0.003, clipNorm: 0.45 };
+    const options = { validation, validateEvery: 3, keepBest: true };
+    const record = (into: StepEvent[]) => ({ onStep: (e: StepEvent) => void into.push({ ...e, samplesPerSecond: 0 }) });
+
+    const straightModel = SequenceClassifier.create({ hiddenSize: 8, seed: 3 });
+    const straightEvents: StepEvent[] = [];
+    const straight = new Trainer(straightModel, train, config, record(straightEvents));
+    const straightResult = await straight.run(options);
+    expect(straightEvents.some((e) => e.gradientNorm > 0.45) && straightEvents.some((e) => e.gradientNorm < 0.45)).toBe(true);
+
+    const dir = await temporaryDir();
+    const firstModel = SequenceClassifier.create({ hiddenSize: 8, seed: 3 }, { metadata: { pixels: "rows" } });
+    const events: StepEvent[] = [];
+    const controller = new AbortController();
+    const first = new Trainer(firstModel, train, config, {
+      onStep(e) {
+        events.push({ ...e, samplesPerSecond: 0 });
+        if (e.step === 9) controller.abort();
+      },
+    });
+    // Step 9 validates and checkpoints (checkpointEvery): the checkpoint must come after the validation.
+    const firstResult = await first.run({ ...options, signal: controller.signal, checkpointDir: dir, checkpointEvery: 3 });
+    expect(firstResult).toMatchObject({ steps: 9, stoppedEarly: true });
+    expect(firstResult.best?.step).toBe(9);
+    // The checkpoint's best/ folder holds exactly the kept weights, as a model of its own.
+    first.restoreBest();
+    const savedBest = await SequenceClassifier.load(join(await checkpointModelFolder(dir), "..", "best"));
+    expect(await weights(savedBest)).toEqual(await weights(firstModel));
+    expect(savedBest.metadata).toEqual({ pixels: "rows" });
+    savedBest.dispose();
+    first.dispose();
+    firstModel.dispose();
+
+    const resumed = await Trainer.resume(dir, train, record(events));
+    expect(resumed.config).toEqual(straight.config);
+    expect(resumed.best).toEqual(firstResult.best);
+    const resumedResult = await resumed.run(options);
+    expect(events).toEqual(straightEvents);
+    expect([...firstResult.validations, ...resumedResult.validations]).toEqual(straightResult.validations);
+    expect(resumedResult.best).toEqual(straightResult.best);
+    expect(await weights(resumed.model)).toEqual(await weights(straightModel));
+    expect(resumed.restoreBest() && straight.restoreBest()).toBe(true);
     expect(await weights(resumed.model)).toEqual(await weights(straightModel));
     resumed.dispose();
     resumed.model.dispose();
@@ -216,6 +422,32 @@ describe.each(BACKENDS)("Trainer on the %s backend", (backend) => {
     trainer.dispose();
     model.dispose();
   });
+
+  it("keeps the tensor count flat over a run with a schedule, clipping, validations and kept best weights; dispose() frees all the trainer made", async () => {
+    const model = SequenceClassifier.create({ hiddenSize: 8, seed: 6 });
+    const initial = tf.memory().numTensors;
+    const controller = new AbortController();
+    let clipped = 0;
+    const config = { batchSize: 16, learningRate: 0.01, trainingIters: itersFor(40, 16), warmupSteps: 5, decay: "step" as const, clipNorm: 0.3 };
+    const trainer = new Trainer(model, firstImages(mnist.train, 400), config, {
+      onStep(e) {
+        if (e.gradientNorm > 0.3) clipped += 1;
+        if (e.step === 10) controller.abort();
+      },
+    });
+    const options = { validation: heldOutTraining(100), validateEvery: 5, keepBest: true };
+    await trainer.run({ ...options, signal: controller.signal });
+    const before = tf.memory().numTensors;
+    const result = await trainer.run(options);
+    expect(result.best?.step).toBeGreaterThan(10); // the kept copy was replaced after the count was taken
+    expect(clipped).toBeGreaterThan(0);
+    expect(trainer.restoreBest()).toBe(true);
+    await trainer.saveCheckpoint(await temporaryDir());
+    expect(tf.memory().numTensors).toBe(before);
+    trainer.dispose();
+    expect(tf.memory().numTensors).toBe(initial);
+    model.dispose();
+  });
 });
 
 describe("setup errors", () => {
@@ -260,6 +492,33 @@ describe("checkpoint folder", () => {
     const standalone = await SequenceClassifier.load(join(dir, entries.find((n) => n.startsWith("step-")) ?? "", "model"));
     expect(await weights(standalone)).toEqual(await weights(model));
     standalone.dispose();
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it("resumes a checkpoint written before schedules, clipping and best weights existed, with their defaults", async () => {
+    const train = firstImages(mnist.train, 64);
+    const model = SequenceClassifier.create({ hiddenSize: 8, seed: 9 });
+    const trainer = new Trainer(model, train, { batchSize: 16, learningRate: 0.01 });
+    const dir = await temporaryDir();
+    await trainer.step();
+    await trainer.saveCheckpoint(dir);
+    const trainerJson = join(await checkpointModelFolder(dir), "..", "trainer.json");
+    const saved = JSON.parse(await readFile(trainerJson, "utf8")) as { config: Record<string, unknown> };
+    for (const field of ["warmupSteps", "decay", "minLearningRate"]) {
+      expect(saved.config).toHaveProperty(field);
+      delete saved.config[field];
+    }
+    await writeFile(trainerJson, JSON.stringify(saved));
+
+    const resumed = await Trainer.resume(dir, train);
+    expect(resumed.config).toEqual(trainer.config);
+    expect(resumed.best).toBeUndefined();
+    const [next, resumedNext] = [await trainer.step(), await resumed.step()];
+    expect({ ...resumedNext, samplesPerSecond: 0 }).toEqual({ ...next, samplesPerSecond: 0 });
+    expect(await weights(resumed.model)).toEqual(await weights(model));
+    resumed.dispose();
+    resumed.model.dispose();
     trainer.dispose();
     model.dispose();
   });

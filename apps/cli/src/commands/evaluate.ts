@@ -5,6 +5,7 @@ import { selectBackend } from "../backend.js";
 import type { ModelOptions } from "../options.js";
 import { requireMnistFolder, resolveModelFolder } from "../paths.js";
 import { createReporter, reportMode } from "../reporter.js";
+import { sequenceInputOf, sequenceSplit } from "../sequence-input.js";
 import type { CliIo } from "../run.js";
 
 export async function evaluateCommand(options: ModelOptions, io: CliIo): Promise<number> {
@@ -17,7 +18,8 @@ export async function evaluateCommand(options: ModelOptions, io: CliIo): Promise
   const model = await SequenceClassifier.load(modelFolder);
   try {
     const mnist = await loadMnist(options.data);
-    const result = await evaluate(model, mnist.test);
+    const input = sequenceInputOf(model.metadata, modelFolder);
+    const result = await evaluate(model, sequenceSplit(mnist.test, input));
     reporter.event("evaluation", formatEvaluation(result), {
       model: modelFolder,
       accuracy: result.accuracy,

@@ -8,6 +8,7 @@ import { resolveModelFolder } from "../paths.js";
 import { PngReadError, readPng } from "../png.js";
 import { createReporter, reportMode } from "../reporter.js";
 import type { CliIo } from "../run.js";
+import { permutedPixels, sequenceInputOf, sequenceShape } from "../sequence-input.js";
 
 export async function predictCommand(files: string[], options: ModelOptions, io: CliIo): Promise<number> {
   const modelFolder = await resolveModelFolder("--model", options.model);
@@ -28,12 +29,16 @@ export async function predictCommand(files: string[], options: ModelOptions, io:
   const model = await SequenceClassifier.load(modelFolder);
   try {
     const side = Math.sqrt(digits[0]?.pixels.length ?? 0);
-    if (side !== model.config.steps || side !== model.config.inputSize) {
-      throw new Error(`the model reads ${model.config.steps}x${model.config.inputSize} images, the preprocessing makes ${side}x${side}`);
+    const input = sequenceInputOf(model.metadata, modelFolder);
+    const shape = sequenceShape(input, side, side);
+    if (shape.steps !== model.config.steps || shape.inputSize !== model.config.inputSize) {
+      throw new Error(
+        `the model reads ${model.config.steps} steps of ${model.config.inputSize}, the preprocessing makes ${side}x${side} images (${shape.steps} steps of ${shape.inputSize} as ${input.sequence})`,
+      );
     }
     const pixels = new Float32Array(digits.length * side * side);
     digits.forEach((digit, n) => pixels.set(digit.pixels, n * side * side));
-    classify(model, pixels, digits.length).forEach((result, n) => {
+    classify(model, permutedPixels(pixels, digits.length, input), digits.length).forEach((result, n) => {
       const file = files[n]!;
       const { inverted, hasInk } = digits[n]!;
       const note = hasInk ? (inverted ? " (dark on light, inverted)" : "") : " (no ink found: blank image)";

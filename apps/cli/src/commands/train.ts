@@ -3,8 +3,8 @@ import { resolve } from "node:path";
 import { splitValidation } from "@mnist/data";
 import { loadMnist } from "@mnist/data/node";
 import { SequenceClassifier } from "@mnist/rnn";
-import { combineHooks, formatTestLine, OPTIMIZATION_FINISHED, type TrainHooks } from "@mnist/train";
-import { ParallelTrainer } from "@mnist/train/node";
+import { combineHooks, formatTestLine, formatValidationLine, OPTIMIZATION_FINISHED, type TrainHooks } from "@mnist/train";
+import { checkpointModelFolder, ParallelTrainer } from "@mnist/train/node";
 import { selectBackend } from "../backend.js";
 import { UsageError } from "../errors.js";
 import { watchInterrupts } from "../interrupt.js";
@@ -13,6 +13,7 @@ import { requireCheckpoint, requireMnistFolder, requireWritableFolder } from "..
 import { createReporter, reportMode } from "../reporter.js";
 import { defaultRunName, RunLog } from "../run-log.js";
 import type { CliIo } from "../run.js";
+import { sequenceInputOf, sequenceMetadata, sequenceShape, sequenceSplit, type SequenceInput } from "../sequence-input.js";
 import { shellQuote } from "../shell.js";
 
 /** The tutorial's reader held out the first 5000 training images for validation. */
@@ -29,7 +30,11 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
     reporter.event("backend", `Backend: ${backend.name}`, { backend: backend.name, skipped: backend.skipped });
 
     const mnist = await loadMnist(options.data);
-    const { train } = splitValidation(mnist.train, validationSize);
+    // A resumed run reads images the way its model was trained, whatever the flags say.
+    const input = options.resume ? await checkpointSequenceInput(options.resume) : flagSequenceInput(options);
+    const held = splitValidation(mnist.train, validationSize);
+    const train = sequenceSplit(held.train, input);
+    const validation = sequenceSplit(held.validation, input);
     const progressHooks: TrainHooks = {
       onStep: async (e) => {
         reporter.step(e);
@@ -38,6 +43,15 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
         await new Promise((resolve) => setImmediate(resolve));
       },
       onLog: reporter.log.bind(reporter),
+      onEvaluate: (e) => {
+        if (e.split !== "validation") return;
+        reporter.event("validation", formatValidationLine(e.epoch, e.loss, e.accuracy), {
+          step: e.step,
+          epoch: e.epoch,
+          accuracy: e.accuracy,
+          loss: e.loss,
+        });
+      },
     };
     // A resumed trainer brings its own model, so the TensorBoard hooks are attached once it exists.
     let tensorBoard: TrainHooks = {};
@@ -58,10 +72,24 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
           { workers },
         )
       : new ParallelTrainer(
-          SequenceClassifier.create({ cell: options.cell, hiddenSize: options.hidden, seed: options.seed }),
+          SequenceClassifier.create(
+            {
+              cell: options.cell,
+              hiddenSize: options.hidden,
+              layers: options.layers,
+              recurrentInit: options.recurrentInit,
+              seed: options.seed,
+              ...sequenceShape(input, mnist.train.rows, mnist.train.cols),
+            },
+            { metadata: sequenceMetadata(input) },
+          ),
           train,
           {
             learningRate: options.lr,
+            warmupSteps: options.warmupSteps,
+            decay: options.decay,
+            minLearningRate: options.minLr,
+            clipNorm: options.clipNorm,
             batchSize: options.batchSize,
             trainingIters: options.iters,
             epochs: options.epochs,
@@ -76,11 +104,13 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
     tensorBoard = runLog.hooks(trainer.model);
     const { model } = trainer;
     const firstStep = trainer.completedSteps;
-    runLog.hyperParameters({ ...model.config, ...trainer.config, backend: backend.name, workers, resumedFrom: options.resume ?? "-" }, firstStep);
+    const { keepBest } = options;
+    runLog.hyperParameters({ ...model.config, ...input, ...trainer.config, keepBest, backend: backend.name, workers, resumedFrom: options.resume ?? "-" }, firstStep);
     reporter.event("start", `TensorBoard run: ${runLog.dir}`, {
       runDir: runLog.dir,
       eventFile: runLog.path,
       model: model.config,
+      input,
       train: trainer.config,
       workers,
       firstStep,
@@ -94,6 +124,9 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
       signal: interruption.signal,
       checkpointDir: options.save,
       checkpointEvery: options.save ? options.checkpointEvery : undefined,
+      validation,
+      validateEvery: options.validateEvery,
+      keepBest,
     });
     reporter.stopProgress();
 
@@ -117,9 +150,17 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
     }
 
     reporter.event("finished", OPTIMIZATION_FINISHED, { steps: trainer.completedSteps, seconds: result.seconds });
-    const test = await trainer.evaluate(mnist.test, "test");
+    if (keepBest && result.best !== undefined && trainer.restoreBest()) {
+      const { best } = result;
+      reporter.event(
+        "restored",
+        `Testing the weights of step ${best.step} (epoch ${best.epoch}), the best validation accuracy: ${best.accuracy.toFixed(5)}`,
+        { ...best },
+      );
+    }
+    const test = await trainer.evaluate(sequenceSplit(mnist.test, input), "test");
     reporter.event("test", formatTestLine(test.accuracy), { accuracy: test.accuracy, loss: test.loss, count: test.count });
-    runLog.samples(model, mnist.test, trainer.completedSteps);
+    runLog.samples(model, mnist.test, input, trainer.completedSteps);
     if (options.save) {
       // Beside the final checkpoint that run() wrote, the folder holds the final model at its
       // top, where evaluate, predict, the web page and tfjs tools look for model.json.
@@ -133,6 +174,21 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
     await runLog?.close();
     trainer?.dispose();
     trainer?.model.dispose();
+  }
+}
+
+function flagSequenceInput(options: TrainOptions): SequenceInput {
+  return options.permute === undefined ? { sequence: options.sequence } : { sequence: options.sequence, permute: options.permute };
+}
+
+/** The sequence input recorded in the model of the checkpoint in `dir`. */
+async function checkpointSequenceInput(dir: string): Promise<SequenceInput> {
+  const folder = await checkpointModelFolder(dir);
+  const model = await SequenceClassifier.load(folder);
+  try {
+    return sequenceInputOf(model.metadata, folder);
+  } finally {
+    model.dispose();
   }
 }
 
@@ -158,6 +214,8 @@ function resumeCommand(invocation: string, options: TrainOptions, run: string): 
   if (options.backend !== "auto") args.push("--backend", options.backend);
   if (options.data) args.push("--data", resolve(options.data));
   if (options.workers !== undefined) args.push("--workers", String(options.workers));
+  if (options.validateEvery !== undefined) args.push("--validate-every", String(options.validateEvery));
+  if (options.keepBest) args.push("--keep-best");
   if (options.json) args.push("--json");
   return [invocation, ...args.map(shellQuote)].join(" ");
 }

@@ -1,0 +1,31 @@
+import type { Command } from "commander";
+import type { PresetName, TrainOptions } from "./options.js";
+
+/**
+ * Flag values each preset sets unless the flag is typed. "best" is the configuration the
+ * ablation in BENCHMARKS.md selected on the validation split: about 10 minutes on 2 cores.
+ */
+export const PRESETS: Record<PresetName, Partial<TrainOptions>> = {
+  tutorial: {},
+  best: {
+    epochs: 20,
+    lr: 0.002,
+    warmupSteps: 200,
+    decay: "cosine",
+    clipNorm: 5,
+    recurrentInit: "orthogonal",
+    keepBest: true,
+  },
+};
+
+export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+
+/** Fills `options` from its preset where the user did not type the flag. */
+export function applyPreset(options: TrainOptions, command: Pick<Command, "getOptionValueSource">): void {
+  const typed = (key: string) => command.getOptionValueSource(key) === "cli";
+  for (const [key, value] of Object.entries(PRESETS[options.preset])) {
+    // A typed sample budget replaces the preset's epochs, as --epochs replaces --iters.
+    if (key === "epochs" && typed("iters")) continue;
+    if (!typed(key)) (options as unknown as Record<string, unknown>)[key] = value;
+  }
+}

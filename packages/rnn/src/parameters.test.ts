@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import { resolveModelConfig } from "./config.js";
+import { initialParameters, parameterSpecs } from "./parameters.js";
+import { randomOrthogonal, seededUniform } from "./random.js";
+
+/** Largest |(Q^T Q - I)_{ab}| over the [size, size] block of `kernel` at rows firstRow.., columns firstColumn... */
+function orthogonalityError(kernel: Float32Array, columns: number, firstRow: number, firstColumn: number, size: number): number {
+  let worst = 0;
+  for (let a = 0; a < size; a++) {
+    for (let b = 0; b < size; b++) {
+      let dot = 0;
+      for (let r = 0; r < size; r++) {
+        const row = (firstRow + r) * columns + firstColumn;
+        dot += kernel[row + a]! * kernel[row + b]!;
+      }
+      worst = Math.max(worst, Math.abs(dot - (a === b ? 1 : 0)));
+    }
+  }
+  return worst;
+}
+
+describe("parameterSpecs", () => {
+  it.each([
+    ["lstm", 3, ["lstm/kernel", "lstm/bias", "lstm_2/kernel", "lstm_2/bias", "lstm_3/kernel", "lstm_3/bias"]],
+    ["gru", 2, ["gru/gates/kernel", "gru/gates/bias", "gru/candidate/kernel", "gru/candidate/bias",
+      "gru_2/gates/kernel", "gru_2/gates/bias", "gru_2/candidate/kernel", "gru_2/candidate/bias"]],
+  ] as const)("lists %s layers 1..%i between input and output, each shaped like layer 1", (cell, layers, cellNames) => {
+    const specs = parameterSpecs(resolveModelConfig({ cell, layers, inputSize: 3, hiddenSize: 5, classes: 4 }));
+    expect(specs.map((spec) => spec.name)).toEqual(["input/kernel", "input/bias", ...cellNames, "output/kernel", "output/bias"]);
+    const single = parameterSpecs(resolveModelConfig({ cell, inputSize: 3, hiddenSize: 5, classes: 4 }));
+    const shapeOf = (name: string) => single.find((spec) => spec.name === name.replace(/_\d+\//, "/"))?.shape;
+    for (const spec of specs) expect(spec.shape, spec.name).toEqual(shapeOf(spec.name));
+  });
+});
+
+describe("initialParameters", () => {
+  it("gives a one-layer Glorot model the weights it had before stacking existed (same draws, same order)", () => {
+    const config = resolveModelConfig({ inputSize: 3, hiddenSize: 4, classes: 2, seed: 9 });
+    const uniform = seededUniform(9);
+    const glorot = (fanIn: number, fanOut: number) => {
+      const limit = Math.sqrt(6 / (fanIn + fanOut));
+      return Float32Array.from({ length: fanIn * fanOut }, () => (2 * uniform() - 1) * limit);
+    };
+    const expected = [glorot(3, 4), new Float32Array(4), glorot(8, 16), new Float32Array(16), glorot(4, 2), new Float32Array(2)];
+    expect([...initialParameters(config).values()]).toEqual(expected);
+  });
+
+  it("randomOrthogonal gives Q^T Q = I in float64", () => {
+    const q = randomOrthogonal(33, seededUniform(4));
+    const asFloat32 = Float32Array.from(q);
+    expect(orthogonalityError(asFloat32, 33, 0, 0, 33)).toBeLessThan(1e-5);
+    expect(q.some((v) => Math.abs(v) > 0.2)).toBe(true);
+  });
+
+  describe.each([
+    ["lstm", ["lstm/kernel", "lstm_2/kernel"]],
+    ["gru", ["gru/gates/kernel", "gru/candidate/kernel", "gru_2/gates/kernel", "gru_2/candidate/kernel"]],
+  ] as const)("recurrentInit orthogonal, %s", (cell, kernels) => {
+    const hidden = 16;
+    const base = { cell, layers: 2, inputSize: 5, hiddenSize: hidden, classes: 3, seed: 12 } as const;
+    const orthogonal = initialParameters(resolveModelConfig({ ...base, recurrentInit: "orthogonal" }));
+    const glorot = initialParameters(resolveModelConfig(base));
+
+    it("makes every [H, H] gate block of the recurrent rows orthogonal (Q^T Q = I within 1e-5)", () => {
+      for (const name of kernels) {
+        const kernel = orthogonal.get(name)!;
+        const columns = kernel.length / (2 * hidden);
+        for (let block = 0; block < columns / hidden; block++) {
+          expect(orthogonalityError(kernel, columns, hidden, block * hidden, hidden), `${name} block ${block}`).toBeLessThan(1e-5);
+        }
+        expect(orthogonalityError(glorot.get(name)!, columns, hidden, 0, hidden), `${name} Glorot`).toBeGreaterThan(0.1);
+      }
+    });
+
+    it("keeps the input rows and every other parameter exactly as the Glorot init of the same seed", () => {
+      for (const [name, value] of glorot) {
+        const other = orthogonal.get(name)!;
+        if ((kernels as readonly string[]).includes(name)) {
+          const inputRows = value.length / 2;
+          expect(other.subarray(0, inputRows), name).toEqual(value.subarray(0, inputRows));
+          expect(other.subarray(inputRows), name).not.toEqual(value.subarray(inputRows));
+        } else {
+          expect(other, name).toEqual(value);
+        }
+      }
+    });
+
+    it("gives the same weights for the same seed and different ones for another seed", () => {
+      const again = initialParameters(resolveModelConfig({ ...base, recurrentInit: "orthogonal" }));
+      const other = initialParameters(resolveModelConfig({ ...base, recurrentInit: "orthogonal", seed: 13 }));
+      expect(again).toEqual(orthogonal);
+      expect(other.get(kernels[0])).not.toEqual(orthogonal.get(kernels[0]));
+    });
+  });
+});
