@@ -46,8 +46,12 @@ export interface TrainOptions extends CommonOptions {
   minLr: number;
   /** Largest global gradient norm; default no clipping. */
   clipNorm?: number;
-  /** Steps between validations on the held-out images; default once per epoch. */
-  validateEvery?: number;
+  /** Fraction of the last hidden state's units dropped in training; default 0. */
+  dropout: number;
+  /** Largest random translation of each training image, in pixels; default 0. */
+  maxShift: number;
+  /** When to validate on the held-out images: "off" (the tutorial preset), "epoch" (the best preset) or every n steps. */
+  validateEvery: ValidationSchedule;
   /** Test (and save) the weights of the best validation instead of the last step. */
   keepBest: boolean;
   /** Named set of defaults for the flags above: tutorial (default) or best. */
@@ -71,6 +75,8 @@ export interface TrainOptions extends CommonOptions {
 }
 
 export type PresetName = "tutorial" | "best";
+
+export type ValidationSchedule = "off" | "epoch" | number;
 
 export interface ModelOptions extends CommonOptions {
   /** Folder written by train --save. */
@@ -125,4 +131,23 @@ export function nonNegativeNumber(what: string): (value: string) => number {
     }
     return number;
   };
+}
+
+export function rate(what: string): (value: string) => number {
+  return (value) => {
+    const number = Number(value);
+    if (value.trim() === "" || !(number >= 0 && number < 1)) {
+      throw new InvalidArgumentError(`${what} must be a number from 0 up to (not including) 1.`);
+    }
+    return number;
+  };
+}
+
+export function validationSchedule(value: string): ValidationSchedule {
+  if (value === "off" || value === "epoch") return value;
+  const number = Number(value);
+  if (value.trim() === "" || !Number.isInteger(number) || number <= 0) {
+    throw new InvalidArgumentError('the validation interval must be "off", "epoch" or a positive whole number of steps.');
+  }
+  return number;
 }

@@ -6,8 +6,9 @@ import type { PresetName, TrainOptions } from "./options.js";
  * ablation in BENCHMARKS.md selected on the validation split: about 10 minutes on 2 cores.
  */
 export const PRESETS: Record<PresetName, Partial<TrainOptions>> = {
-  tutorial: {},
+  tutorial: { validateEvery: "off" },
   best: {
+    validateEvery: "epoch",
     epochs: 20,
     lr: 0.002,
     warmupSteps: 200,

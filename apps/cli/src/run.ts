@@ -10,7 +10,7 @@ import { exitCodes, UsageError } from "./errors.js";
 import type { SignalSource } from "./interrupt.js";
 import { SEQUENCE_ORDERS } from "@mnist/data";
 import { applyPreset, PRESET_NAMES } from "./presets.js";
-import { integer, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, type CommonOptions, type ModelOptions, type TrainOptions } from "./options.js";
+import { integer, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, rate, validationSchedule, type CommonOptions, type ModelOptions, type TrainOptions } from "./options.js";
 import type { Output } from "./reporter.js";
 import { cliVersion } from "./version.js";
 
@@ -73,7 +73,9 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
       .addOption(new Option("--decay <schedule>", "learning-rate decay after warm-up: cosine to --min-lr, or step (x0.1 at 50% and 75% of the run)").choices(["none", "cosine", "step"]).default(DEFAULT_TRAIN_CONFIG.decay))
       .addOption(new Option("--min-lr <rate>", "learning rate at the end of a cosine decay").default(DEFAULT_TRAIN_CONFIG.minLearningRate).argParser(nonNegativeNumber("the minimum learning rate")))
       .addOption(new Option("--clip-norm <norm>", "scale gradients down to this global L2 norm when above it (default: no clipping)").argParser(positiveNumber("the clipping norm")))
-      .addOption(new Option("--validate-every <steps>", "steps between validations on the 5000 held-out training images (default: every epoch)").argParser(positiveInteger("the validation interval")))
+      .addOption(new Option("--dropout <rate>", "fraction of the last hidden state's units dropped in each training example").default(DEFAULT_TRAIN_CONFIG.dropout).argParser(rate("the dropout rate")))
+      .addOption(new Option("--max-shift <pixels>", "move each training image by a random offset of up to this many pixels along each axis (rows only)").default(DEFAULT_TRAIN_CONFIG.maxShift).argParser(nonNegativeInteger("the shift")))
+      .addOption(new Option("--validate-every <when>", "validate on the 5000 held-out training images: off, epoch, or every n steps (and after the last step)").default("off").argParser(validationSchedule))
       .addOption(new Option("--keep-best", "test and save the weights of the best validation accuracy, not the last step's").default(false))
       .addOption(new Option("--preset <name>", "defaults for the flags above: tutorial (the tutorial's run) or best (about 99% in about 10 minutes on 2 cores); typed flags win").choices(PRESET_NAMES).default("tutorial"))
       .addOption(new Option("--seed <n>", "seed of the initial weights and the data shuffle").default(DEFAULT_TRAIN_CONFIG.seed).argParser(integer("the seed")))

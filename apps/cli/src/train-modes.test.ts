@@ -73,7 +73,7 @@ describe("validation and presets", () => {
   it("validates on the held-out images every epoch, on the console and in TensorBoard", async () => {
     const logdir = join(tmp.path, "logs-validation");
     const { code, stdout } = await runCli([
-      "train", "--epochs", "2", "--batch-size", "64", "--hidden", "16", "--display-step", "100",
+      "train", "--epochs", "2", "--validate-every", "epoch", "--batch-size", "64", "--hidden", "16", "--display-step", "100",
       "--backend", "cpu", "--data", smallData, "--logdir", logdir, "--run", "v",
     ]);
     expect(code).toBe(0);
@@ -95,7 +95,7 @@ describe("validation and presets", () => {
     ]);
     expect(code).toBe(0);
     const all = events(stdout);
-    const start = find(all, "start") as { train: Record<string, unknown>; model: Record<string, unknown>; totalSteps: number };
+    const start = find(all, "start") as unknown as { train: Record<string, unknown>; model: Record<string, unknown>; totalSteps: number };
     // Typed: --lr and --iters (which replaces the preset's epochs); the rest from the preset.
     expect(start.train).toMatchObject({ learningRate: 0.01, warmupSteps: 200, decay: "cosine", clipNorm: 5 });
     expect(start.train.epochs).toBeUndefined();

@@ -1,5 +1,5 @@
 import { MNIST_CLASSES, type MnistSplit } from "./mnist.js";
-import { Random } from "./random.js";
+import { mix32, Random } from "./random.js";
 
 /** A batch ready for a sequence model: each image is `rows` steps of `cols` inputs. */
 export interface Batch {
@@ -18,6 +18,12 @@ export interface BatcherOptions {
   seed?: number;
   /** Shuffle at the start of every epoch (as TF's next_batch does); default true. */
   shuffle?: boolean;
+  /**
+   * Largest random translation, in pixels along each axis, of every served image: each image
+   * moves by integers (dy, dx) drawn uniformly from [-maxShift, maxShift], pixels leaving the
+   * rows x cols frame are dropped and the uncovered border is 0; default 0 (images as stored).
+   */
+  maxShift?: number;
 }
 
 /** Everything needed to resume a Batcher exactly; plain JSON. */
@@ -31,6 +37,8 @@ export interface BatcherState {
   rngState: number;
   /** Whether epochs are shuffled; default true. */
   shuffle?: boolean;
+  /** Largest random translation in pixels; default 0 (states saved before it existed have none). */
+  maxShift?: number;
 }
 
 // pixel/255 for every byte value, so a batch is filled by table look-ups instead of divisions.
@@ -60,14 +68,35 @@ function allocateBatch(size: number, pixels: number): Batch {
   return { size, images: new Float32Array(size * pixels), labels: new Int32Array(size), oneHot: new Float32Array(size * MNIST_CLASSES) };
 }
 
-/** Writes image `index` of `split` into row `slot` of `batch`. */
-function copyExample(split: MnistSplit, index: number, batch: Batch, slot: number, pixels: number): void {
+function checkMaxShift(split: MnistSplit, maxShift: number): void {
+  const limit = Math.min(split.rows, split.cols);
+  if (!Number.isInteger(maxShift) || maxShift < 0 || (maxShift > 0 && maxShift >= limit)) {
+    throw new RangeError(
+      `maxShift must be an integer in 0..${limit - 1} (smaller than the ${split.rows}x${split.cols} image), got ${maxShift}; ` +
+        "it shifts rows and columns, so it only suits images read a row per step",
+    );
+  }
+}
+
+/**
+ * Writes image `index` of `split`, moved down by `dy` and right by `dx` rows/columns, into row
+ * `slot` of `batch`. The batch arrives zeroed, so only the part of the frame the moved image
+ * still covers is written and the uncovered border stays background.
+ */
+function copyExample(split: MnistSplit, index: number, batch: Batch, slot: number, dy: number, dx: number): void {
+  const { rows, cols } = split;
   const source = split.images;
   const target = batch.images;
-  const from = index * pixels;
-  const to = slot * pixels;
-  for (let p = 0; p < pixels; p++) {
-    target[to + p] = PIXEL_SCALE[source[from + p]!]!;
+  const to = slot * rows * cols;
+  // Source index of target pixel (y, x) is from + y * cols + x: the pixel (y - dy, x - dx) of image `index`.
+  const from = index * rows * cols - dy * cols - dx;
+  const xStart = Math.max(0, dx);
+  const xEnd = Math.min(cols, cols + dx);
+  for (let y = Math.max(0, dy), yEnd = Math.min(rows, rows + dy); y < yEnd; y++) {
+    const row = y * cols;
+    for (let x = xStart; x < xEnd; x++) {
+      target[to + row + x] = PIXEL_SCALE[source[from + row + x]!]!;
+    }
   }
   const label = split.labels[index]!;
   batch.labels[slot] = label;
@@ -82,11 +111,13 @@ export class Batcher {
   readonly split: MnistSplit;
   readonly seed: number;
   readonly shuffle: boolean;
+  readonly maxShift: number;
   private readonly random: Random;
   private readonly order: Uint32Array;
   private epochStartState = 0;
   private position = 0;
   private completedEpochs = 0;
+  private epochShiftKey = 0;
 
   constructor(split: MnistSplit, options: BatcherOptions = {}) {
     checkSplit(split);
@@ -96,6 +127,8 @@ export class Batcher {
     this.split = split;
     this.seed = seed;
     this.shuffle = options.shuffle ?? true;
+    this.maxShift = options.maxShift ?? 0;
+    checkMaxShift(split, this.maxShift);
     this.random = new Random(seed);
     this.order = new Uint32Array(split.count);
     this.startEpoch();
@@ -103,7 +136,7 @@ export class Batcher {
 
   /** Rebuilds a Batcher from `state()` so that it serves exactly the batches the original would have. */
   static restore(split: MnistSplit, state: BatcherState): Batcher {
-    const batcher = new Batcher(split, { seed: state.seed, shuffle: state.shuffle ?? true });
+    const batcher = new Batcher(split, { seed: state.seed, shuffle: state.shuffle ?? true, maxShift: state.maxShift ?? 0 });
     const valid =
       Number.isSafeInteger(state.epoch) && state.epoch >= 0 &&
       Number.isInteger(state.position) && state.position >= 0 && state.position < split.count &&
@@ -124,16 +157,25 @@ export class Batcher {
   }
 
   state(): BatcherState {
-    return { seed: this.seed, epoch: this.completedEpochs, position: this.position, rngState: this.epochStartState, shuffle: this.shuffle };
+    return { seed: this.seed, epoch: this.completedEpochs, position: this.position, rngState: this.epochStartState, shuffle: this.shuffle, maxShift: this.maxShift };
   }
 
   /** Always `size` images; an epoch that runs out mid-batch is finished and the next one (reshuffled) fills the rest. */
   nextBatch(size: number): Batch {
     checkSize("batch size", size);
-    const pixels = this.split.rows * this.split.cols;
-    const batch = allocateBatch(size, pixels);
+    const batch = allocateBatch(size, this.split.rows * this.split.cols);
+    const choices = 2 * this.maxShift + 1;
     for (let slot = 0; slot < size; slot++) {
-      copyExample(this.split, this.order[this.position]!, batch, slot, pixels);
+      let dy = 0;
+      let dx = 0;
+      if (this.maxShift > 0) {
+        // One of the choices^2 offsets, from a hash of (seed, epoch, position): no generator state
+        // to save, and the shuffle's generator is left untouched.
+        const offset = Math.floor((mix32(this.epochShiftKey ^ mix32(this.position)) / 2 ** 32) * choices * choices);
+        dy = Math.floor(offset / choices) - this.maxShift;
+        dx = (offset % choices) - this.maxShift;
+      }
+      copyExample(this.split, this.order[this.position]!, batch, slot, dy, dx);
       this.position++;
       if (this.position === this.split.count) {
         this.completedEpochs++;
@@ -144,9 +186,11 @@ export class Batcher {
   }
 
   // The order is rebuilt from the identity each epoch, so it depends only on the generator state
-  // saved in epochStartState: that is what lets restore() reproduce it.
+  // saved in epochStartState, and the shift key only on seed and epoch: that is what lets
+  // restore() reproduce both.
   private startEpoch(): void {
     this.epochStartState = this.random.state;
+    this.epochShiftKey = mix32(mix32(this.seed) + this.completedEpochs);
     for (let i = 0; i < this.order.length; i++) this.order[i] = i;
     if (this.shuffle) this.random.shuffle(this.order);
     this.position = 0;
@@ -182,7 +226,7 @@ function* generateOrderedBatches(split: MnistSplit, batchSize: number): Generato
   for (let start = 0; start < split.count; start += batchSize) {
     const size = Math.min(batchSize, split.count - start);
     const batch = allocateBatch(size, pixels);
-    for (let slot = 0; slot < size; slot++) copyExample(split, start + slot, batch, slot, pixels);
+    for (let slot = 0; slot < size; slot++) copyExample(split, start + slot, batch, slot, 0, 0);
     yield batch;
   }
 }

@@ -28,3 +28,18 @@ export class Random {
     }
   }
 }
+
+/**
+ * A bijection of uint32 in which every output bit depends on every input bit (the "lowbias32"
+ * constants found by Chris Wellons' hash search). Chained over a few integers it is a stateless
+ * random draw: the same inputs always give the same value, so nothing needs saving to resume.
+ */
+export function mix32(value: number): number {
+  let x = value >>> 0;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b);
+  x ^= x >>> 16;
+  return x >>> 0;
+}

@@ -35,16 +35,17 @@ function plainLossAndGradients(
   labels: tf.Tensor1D,
   parameters: Record<string, tf.Tensor>,
   model: ModelConfig = config,
+  outputMask?: tf.Tensor2D,
 ) {
   const names = Object.keys(parameters);
   const f = (...values: tf.Tensor[]) => {
     const bound = Object.fromEntries(names.map((name, k) => [name, values[k] as tf.Tensor]));
-    return meanCrossEntropy(plainLogits(images, bound, model), labels, model.classes);
+    return meanCrossEntropy(plainLogits(images, bound, model, outputMask), labels, model.classes);
   };
   const gradients = tf.grads(f)(names.map((name) => parameters[name] as tf.Tensor));
   return {
     loss: f(...names.map((name) => parameters[name] as tf.Tensor)),
-    logits: plainLogits(images, parameters, model),
+    logits: plainLogits(images, parameters, model, outputMask),
     gradients: Object.fromEntries(names.map((name, k) => [name, gradients[k] as tf.Tensor])),
   };
 }
@@ -67,6 +68,33 @@ describe.each(BACKENDS)("fast LSTM path on %s", (backend) => {
       for (const name of Object.keys(parameters)) {
         expect(relativeError(fast.gradients[name]!, plain.gradients[name]!), name).toBeLessThan(TOLERANCE);
       }
+    });
+  });
+
+  // Dropout on the output layer's input: a random 0/2 mask (rate 0.5), half the units dropped.
+  describe.each([1, 2])("with an output mask, %i layer(s)", (layers) => {
+    const masked = resolveModelConfig({ ...config, layers });
+
+    it.each([1, 2, 5])("matches the plain LSTM's loss, logits and every gradient at batch %i", (batch) => {
+      tf.tidy(() => {
+        const parameters = randomParameters(300 + batch, masked);
+        const pixels = randomValues(batch * masked.steps * masked.inputSize, seededUniform(batch + 70)).map((v) => (v < 0 ? 0 : v));
+        const images = tf.tensor3d(pixels, [batch, masked.steps, masked.inputSize]);
+        const labels = tf.tensor1d(Array.from({ length: batch }, (_, k) => (k + 2) % masked.classes), "int32");
+        const maskValues = randomValues(batch * masked.hiddenSize, seededUniform(batch + 90)).map((v) => (v < 0 ? 0 : 2));
+        expect(maskValues).toContain(0);
+        const mask = tf.tensor2d(maskValues, [batch, masked.hiddenSize]);
+        const fast = fastLossAndGradients(images, labels, parameters, masked, mask);
+        const plain = plainLossAndGradients(images, labels, parameters, masked, mask);
+        expect(relativeError(fast.loss, plain.loss)).toBeLessThan(TOLERANCE);
+        expect(relativeError(fast.logits, plain.logits)).toBeLessThan(TOLERANCE);
+        for (const name of Object.keys(parameters)) {
+          expect(relativeError(fast.gradients[name]!, plain.gradients[name]!), name).toBeLessThan(TOLERANCE);
+        }
+        // The mask matters: without it the logits are others.
+        const unmasked = fastLossAndGradients(images, labels, parameters, masked);
+        expect(relativeError(unmasked.logits, plain.logits)).toBeGreaterThan(1e-2);
+      });
     });
   });
 

@@ -138,8 +138,11 @@ function hiddenStates(pass: LayerPass, config: ModelConfig): tf.Tensor3D {
   return tf.engine().runKernel(KERNEL_HIDDEN_SEQUENCE, rows, { steps, hidden }) as tf.Tensor3D;
 }
 
-/** Runs every layer, layer 1 on the images and each layer above on the hidden states below. */
-function forward(images: tf.Tensor3D, parameters: Parameters, config: ModelConfig, save: boolean): ForwardPass {
+/**
+ * Runs every layer, layer 1 on the images and each layer above on the hidden states below; the
+ * output layer reads the top layer's last h times `outputMask` when one is given (dropout).
+ */
+function forward(images: tf.Tensor3D, parameters: Parameters, config: ModelConfig, save: boolean, outputMask?: tf.Tensor2D): ForwardPass {
   registerLstmKernels();
   const layers: LayerPass[] = [];
   let sequence = images;
@@ -155,10 +158,15 @@ function forward(images: tf.Tensor3D, parameters: Parameters, config: ModelConfi
   }
   const last = (layers[layers.length - 1] as LayerPass).last; // [batch, H]
   const logits = tf.add(
-    product(last, parameters["output/kernel"] as tf.Tensor2D),
+    product(outputInput(last, outputMask), parameters["output/kernel"] as tf.Tensor2D),
     parameters["output/bias"] as tf.Tensor1D,
   ) as tf.Tensor2D;
   return { logits, layers };
+}
+
+/** What the output layer reads: the top layer's last h, masked when a mask is given, [batch, H]. */
+function outputInput(last: tf.Tensor2D, outputMask: tf.Tensor2D | undefined): tf.Tensor2D {
+  return outputMask === undefined ? last : (tf.mul(last, outputMask) as tf.Tensor2D);
 }
 
 /**
@@ -194,22 +202,24 @@ function layerBackward(
   return { dStacked: product(inputsT as tf.Tensor2D, dZ as tf.Tensor2D), dZ: dZ as tf.Tensor2D };
 }
 
-/** Gradients of every variable (and, if asked, of the images) given dL/dlogits. */
+/** Gradients of every variable (and, if asked, of the images) given dL/dlogits and the forward pass's output mask. */
 function backward(
   pass: Omit<ForwardPass, "logits">,
   dLogits: tf.Tensor2D, // [batch, classes]
   parameters: Parameters,
   config: ModelConfig,
   withImages: boolean,
+  outputMask?: tf.Tensor2D, // [batch, H]
 ): { gradients: Record<string, tf.Tensor>; dImages?: tf.Tensor3D } {
   const { steps, inputSize, hiddenSize: hidden } = config;
   const top = pass.layers[pass.layers.length - 1] as LayerPass;
   const gradients: Record<string, tf.Tensor> = {
-    "output/kernel": product(tf.transpose(top.last), dLogits),
+    "output/kernel": product(tf.transpose(outputInput(top.last, outputMask)), dLogits),
     "output/bias": tf.sum(dLogits, 0),
   };
   const batch = top.last.shape[0];
-  let dLast: tf.Tensor2D | undefined = product(dLogits, tf.transpose(parameters["output/kernel"] as tf.Tensor2D)); // [batch, H]
+  const dOutputInput = product(dLogits, tf.transpose(parameters["output/kernel"] as tf.Tensor2D)); // [batch, H]
+  let dLast: tf.Tensor2D | undefined = outputMask === undefined ? dOutputInput : (tf.mul(dOutputInput, outputMask) as tf.Tensor2D);
   let dAbove: tf.Tensor2D[] | undefined;
   for (let layer = config.layers; layer >= 2; layer--) {
     const { weights } = pass.layers[layer - 1] as LayerPass;
@@ -254,16 +264,18 @@ function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, classes: number)
   return { loss, dLogits };
 }
 
+/** Loss, logits and gradients of one batch; `outputMask` [batch, H] multiplies the top layer's last h before the output layer. */
 export function fastLossAndGradients(
   images: tf.Tensor3D,
   labels: tf.Tensor1D,
   parameters: Parameters,
   config: ModelConfig,
+  outputMask?: tf.Tensor2D,
 ): { loss: tf.Scalar; logits: tf.Tensor2D; gradients: Record<string, tf.Tensor> } {
   return tf.tidy(() => {
-    const pass = forward(images, parameters, config, true);
+    const pass = forward(images, parameters, config, true, outputMask);
     const { loss, dLogits } = crossEntropy(pass.logits, labels, config.classes);
-    const { gradients } = backward(pass, dLogits, parameters, config, false);
+    const { gradients } = backward(pass, dLogits, parameters, config, false, outputMask);
     return { loss, logits: pass.logits, gradients };
   });
 }

@@ -9,9 +9,10 @@ export type Parameters = Readonly<Record<string, tf.Tensor>>;
 /**
  * Logits of the sequence classifier written step by step with plain ops, so TensorFlow.js
  * autodiff can differentiate it: the GRU (any number of layers) trains through this, and the tests
- * use it as the reference the fast LSTM path must match.
+ * use it as the reference the fast LSTM path must match. `outputMask` [batch, hidden], when
+ * given, multiplies the top layer's last h before the output layer (dropout).
  */
-export function plainLogits(images: tf.Tensor3D, parameters: Parameters, config: ModelConfig): tf.Tensor2D {
+export function plainLogits(images: tf.Tensor3D, parameters: Parameters, config: ModelConfig, outputMask?: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => {
     const [batch] = images.shape;
     const { steps, inputSize, hiddenSize } = config;
@@ -30,8 +31,9 @@ export function plainLogits(images: tf.Tensor3D, parameters: Parameters, config:
       inputs = config.cell === "lstm" ? runLstm(inputs, parameters, prefix, config) : runGru(inputs, parameters, prefix, config);
     }
     const last = inputs[inputs.length - 1] as tf.Tensor2D; // the top layer's last h, [batch, hidden]
+    const outputInput = outputMask === undefined ? last : tf.mul(last, outputMask);
     return tf.add(
-      tf.matMul(last, parameters["output/kernel"] as tf.Tensor2D),
+      tf.matMul(outputInput, parameters["output/kernel"] as tf.Tensor2D),
       parameters["output/bias"] as tf.Tensor1D,
     ) as tf.Tensor2D;
   });

@@ -295,11 +295,41 @@ describe.each(BACKENDS)("SequenceClassifier on %s", (backend) => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it.each(["lstm", "gru"] as const)("%s: an all-ones output mask gives exactly the unmasked results; a dropped unit gets no output gradient", async (cell) => {
+    const model = track(SequenceClassifier.create({ ...tiny, cell }));
+    randomizeWeights(model, 81);
+    const batch = 3;
+    const images = tf.tensor3d(randomValues(batch * tiny.steps * tiny.inputSize, seededUniform(82)), [batch, tiny.steps, tiny.inputSize]);
+    const labels = tf.tensor1d([2, 0, 1], "int32");
+    const read = async ({ loss, logits, gradients }: ReturnType<SequenceClassifier["lossAndGradients"]>) => ({
+      loss: await loss.data(),
+      logits: await logits.data(),
+      gradients: Object.fromEntries(await Promise.all(Object.entries(gradients).map(async ([name, g]) => [name, await g.data()] as const))),
+    });
+    const plain = await read(model.lossAndGradients(images, labels));
+    const ones = await read(model.lossAndGradients(images, labels, { outputMask: tf.ones([batch, tiny.hiddenSize]) }));
+    expect(ones).toEqual(plain);
+    // Unit 1 dropped in every example: it reaches no logit, so its output/kernel row gets no gradient.
+    const dropped = tf.tensor2d(Array.from({ length: batch * tiny.hiddenSize }, (_, k) => (k % tiny.hiddenSize === 1 ? 0 : 2)), [batch, tiny.hiddenSize]);
+    const masked = await read(model.lossAndGradients(images, labels, { outputMask: dropped }));
+    const outputKernel = masked.gradients["output/kernel"]!;
+    expect(Array.from(outputKernel.slice(tiny.classes, 2 * tiny.classes))).toEqual([0, 0, 0]);
+    expect(l2(outputKernel)).toBeGreaterThan(1e-3);
+    expect(masked.logits).not.toEqual(plain.logits);
+    // logits() and predict() never mask.
+    expect(await model.logits(images).data()).toEqual(plain.logits);
+  });
+
   it("rejects images and labels that do not fit the config", () => {
     const model = track(SequenceClassifier.create(tiny));
     expect(() => model.logits(tf.zeros([2, tiny.steps, 7]) as tf.Tensor3D)).toThrow(InputShapeError);
     const images = tf.zeros([2, tiny.steps, tiny.inputSize]) as tf.Tensor3D;
     expect(() => model.lossAndGradients(images, tf.tensor1d([0, 1, 2], "int32"))).toThrow(/labels/);
     expect(() => model.lossAndGradients(images, tf.tensor1d([0, 1]))).toThrow(/int32/);
+    const labels = tf.tensor1d([0, 1], "int32");
+    expect(() => model.lossAndGradients(images, labels, { outputMask: tf.ones([2, tiny.hiddenSize + 1]) as tf.Tensor2D })).toThrow(
+      expect.objectContaining({ name: "InputShapeError", argument: "outputMask" }),
+    );
+    expect(() => model.lossAndGradients(images, labels, { outputMask: tf.ones([2, tiny.hiddenSize], "int32") as tf.Tensor2D })).toThrow(/outputMask: expected dtype float32/);
   });
 });

@@ -76,19 +76,26 @@ export class SequenceClassifier {
    * gradient of the loss for every variable (same keys as `variables`). The caller owns and
    * disposes every returned tensor. The LSTM on the cpu and wasm backends takes the fast path
    * (hand-written backward pass, fused kernels; any number of layers); the GRU and other backends use autodiff.
+   * `outputMask` [batch, hiddenSize] float32, when given, multiplies the top layer's last hidden
+   * state before the output layer, in the loss, the returned logits and the gradients (dropout:
+   * the caller puts 0 for a dropped unit, 1 / (1 - rate) for a kept one). logits() and predict()
+   * never mask.
    */
   lossAndGradients(
     images: tf.Tensor3D,
     labels: tf.Tensor1D,
+    options: { outputMask?: tf.Tensor2D } = {},
   ): { loss: tf.Scalar; logits: tf.Tensor2D; gradients: Record<string, tf.Tensor> } {
+    const { outputMask } = options;
     this.checkImages(images, "images");
     this.checkLabels(images, labels);
-    if (fastLstmAvailable(this.config)) return fastLossAndGradients(images, labels, this.variables, this.config);
+    if (outputMask !== undefined) this.checkOutputMask(images, outputMask);
+    if (fastLstmAvailable(this.config)) return fastLossAndGradients(images, labels, this.variables, this.config, outputMask);
     const names = Object.keys(this.variables);
     const list = names.map((name) => this.variables[name] as tf.Variable);
     let logits: tf.Tensor2D | undefined;
     const { value: loss, grads } = tf.variableGrads(() => {
-      logits = tf.keep(plainLogits(images, this.variables, this.config));
+      logits = tf.keep(plainLogits(images, this.variables, this.config, outputMask));
       return meanCrossEntropy(logits, labels, this.config.classes);
     }, list);
     const gradients: Record<string, tf.Tensor> = {};
@@ -152,6 +159,14 @@ export class SequenceClassifier {
       throw new InputShapeError("labels", `[${images.shape[0]}] (one class id per image)`, `[${labels.shape.join(", ")}]`);
     }
     if (labels.dtype !== "int32") throw new InputShapeError("labels", "dtype int32 class ids", `dtype ${labels.dtype}`);
+  }
+
+  private checkOutputMask(images: tf.Tensor3D, mask: tf.Tensor): void {
+    const expected = `[${images.shape[0]}, ${this.config.hiddenSize}] (batch, hiddenSize)`;
+    if (mask.rank !== 2 || mask.shape[0] !== images.shape[0] || mask.shape[1] !== this.config.hiddenSize) {
+      throw new InputShapeError("outputMask", expected, `[${mask.shape.join(", ")}]`);
+    }
+    if (mask.dtype !== "float32") throw new InputShapeError("outputMask", "dtype float32", `dtype ${mask.dtype}`);
   }
 }
 

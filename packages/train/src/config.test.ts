@@ -105,3 +105,30 @@ describe("learning-rate schedule", () => {
     expect(resolveTrainConfig(old)).toEqual({ ...old, warmupSteps: 0, decay: "none", minLearningRate: 0 });
   });
 });
+
+describe("dropout rate", () => {
+  it("defaults to 0, also for a config saved before the field existed, and takes rates in [0, 1)", () => {
+    expect(resolveTrainConfig().dropout).toBe(0);
+    const { dropout, ...old } = resolveTrainConfig({ dropout: 0.4 });
+    expect(dropout).toBe(0.4);
+    expect(resolveTrainConfig(old).dropout).toBe(0);
+    expect(resolveTrainConfig({ dropout: 0.999 }).dropout).toBe(0.999);
+  });
+
+  it("rejects a rate outside [0, 1) with a ConfigError naming dropout", () => {
+    for (const rate of [-0.1, 1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, "0.5" as unknown as number]) {
+      expect(() => resolveTrainConfig({ dropout: rate }), String(rate)).toThrow(expect.objectContaining({ name: "ConfigError", field: "dropout" }));
+    }
+  });
+});
+
+describe("random translation", () => {
+  it("defaults to 0, also for a config saved before the field existed, and rejects what is not a whole number of pixels", () => {
+    const { maxShift, ...old } = resolveTrainConfig({ maxShift: 2 });
+    expect(maxShift).toBe(2);
+    expect(resolveTrainConfig(old).maxShift).toBe(0);
+    for (const shift of [-1, 1.5, Number.NaN]) {
+      expect(() => resolveTrainConfig({ maxShift: shift }), String(shift)).toThrow(expect.objectContaining({ name: "ConfigError", field: "maxShift" }));
+    }
+  });
+});

@@ -27,8 +27,12 @@ export interface TrainConfig {
   displayStep: number;
   /** Steps between summary events (onSummary); default 100. */
   summaryStep: number;
-  /** Seed of the training data shuffle; default 0. */
+  /** Seed of the training data shuffle and of the dropout masks; default 0. */
   seed: number;
+  /** Fraction of the top layer's last hidden units dropped before the output layer in each training example, in [0, 1); default 0 (no dropout). */
+  dropout: number;
+  /** Largest random translation (pixels, each axis) of each training image, for images read a row per step; default 0 (none). */
+  maxShift: number;
 }
 
 export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
@@ -41,6 +45,8 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
   displayStep: 10,
   summaryStep: 100,
   seed: 0,
+  dropout: 0,
+  maxShift: 0,
 });
 
 export function resolveTrainConfig(partial: Partial<TrainConfig> = {}): TrainConfig {
@@ -68,6 +74,12 @@ export function resolveTrainConfig(partial: Partial<TrainConfig> = {}): TrainCon
     throw new ConfigError("minLearningRate", `a number from 0 to learningRate (${config.learningRate})`, String(config.minLearningRate));
   }
   if (!Number.isInteger(config.seed)) throw new ConfigError("seed", "an integer", String(config.seed));
+  if (typeof config.dropout !== "number" || !(config.dropout >= 0 && config.dropout < 1)) {
+    throw new ConfigError("dropout", "a rate from 0 (none) up to but not including 1", String(config.dropout), "use e.g. 0.2; 0 turns dropout off");
+  }
+  if (!Number.isInteger(config.maxShift) || config.maxShift < 0) {
+    throw new ConfigError("maxShift", "a non-negative integer (pixels)", String(config.maxShift), "0 turns the random translation off");
+  }
   return config;
 }
 

@@ -1,4 +1,5 @@
 export { DEFAULT_TRAIN_CONFIG, learningRateAt, totalSteps, type LearningRateDecay, type TrainConfig } from "./config.js";
+export { dropoutMask, type DropoutSpec } from "./dropout.js";
 export { CheckpointError, ConfigError, DivergenceError } from "./errors.js";
 export { evaluate, type EvaluateOptions, type EvaluationResult } from "./evaluate.js";
 export { formatIterationLine, formatTestLine, formatValidationLine, OPTIMIZATION_FINISHED } from "./format.js";

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { SequenceClassifier } from "@mnist/rnn";
+import { dropoutMask, type DropoutSpec } from "./dropout.js";
 
 /** Images and labels of one minibatch (or one thread's share of it). */
 export interface MinibatchInput {
@@ -9,6 +10,8 @@ export interface MinibatchInput {
   images: Float32Array;
   /** [size] class ids. */
   labels: Int32Array;
+  /** Dropout on the output layer's input, when training with it; default unset (none). */
+  dropout?: DropoutSpec;
 }
 
 /** What one minibatch's forward and backward pass yields; the caller owns `gradients`. */
@@ -31,7 +34,12 @@ export async function minibatchGradients(model: SequenceClassifier, input: Minib
   const { stats, gradients } = tf.tidy(() => {
     const images: tf.Tensor3D = tf.tensor3d(input.images, [input.size, steps, inputSize]); // [batch, steps, inputs]
     const labels = tf.tensor1d(input.labels, "int32");
-    const { loss, logits, gradients } = model.lossAndGradients(images, labels);
+    const { hiddenSize } = model.config;
+    const options =
+      input.dropout === undefined
+        ? {}
+        : { outputMask: tf.tensor2d(dropoutMask(input.dropout, input.size, hiddenSize), [input.size, hiddenSize]) }; // [batch, hidden]
+    const { loss, logits, gradients } = model.lossAndGradients(images, labels, options);
     const accuracy = tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), labels), "float32"));
     const stats = tf.stack([loss, accuracy]); // [2]: loss, accuracy
     // The model hands these to us; tidy alone would miss a tensor it kept.

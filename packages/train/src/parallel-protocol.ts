@@ -1,5 +1,6 @@
 import type { MnistSplit } from "@mnist/data";
 import type { ModelConfig } from "@mnist/rnn";
+import type { DropoutSpec } from "./dropout.js";
 import type { EvaluationResult } from "./evaluate.js";
 
 /** Where one variable's values sit in the flat float32 weight and gradient buffers. */
@@ -35,7 +36,7 @@ export interface WorkerSetup {
 
 /** Requests from the calling thread; each gets exactly one reply. */
 export type WorkerRequest =
-  | { kind: "step"; size: number }
+  | { kind: "step"; size: number; dropout: DropoutSpec | undefined }
   | { kind: "evaluate"; split: MnistSplit; batchSize: number | undefined };
 
 /** Replies of a worker; "ready" comes once, unasked, when its backend and model are up. */

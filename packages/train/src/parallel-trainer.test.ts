@@ -73,6 +73,28 @@ describe.each(BACKENDS)("worker threads on %s", (backend) => {
       model.dispose();
     }
   });
+  it("with dropout, the shares of 3 threads train with the rows of the single-thread mask (relative 1e-5)", async () => {
+    const model = SequenceClassifier.create({ hiddenSize: 16, seed: 10 });
+    const first = orderedBatches(firstImages(mnist.train, 100), 100)[Symbol.iterator]().next().value;
+    if (first === undefined) throw new Error("no batch");
+    const batch = { ...first, dropout: { rate: 0.5, seed: 2, step: 7, firstExample: 0 } };
+    const pool = new WorkerPool(model, 3, 100, scripts.worker);
+    try {
+      const single = await minibatchGradients(model, batch);
+      const shared = await pool.minibatch(batch);
+      const unmasked = await minibatchGradients(model, first);
+      for (const [name, gradient] of Object.entries(single.gradients)) {
+        const values = await gradient.data();
+        expect(relativeError(await shared.gradients[name]!.data(), values), name).toBeLessThan(1e-5);
+        expect(relativeError(await unmasked.gradients[name]!.data(), values), name).toBeGreaterThan(1e-2); // the mask matters
+      }
+      expect(shared.loss).toBeCloseTo(single.loss, 5);
+      tf.dispose([single.gradients, shared.gradients, unmasked.gradients]);
+    } finally {
+      await pool.terminate();
+      model.dispose();
+    }
+  });
 });
 
 describe("ParallelTrainer (cpu)", () => {
@@ -123,6 +145,28 @@ describe("ParallelTrainer (cpu)", () => {
       model.dispose();
       reference.model.dispose();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("trains with dropout like Trainer: the same masks, weights within 1e-4 after 6 steps", async () => {
+    const dropoutConfig = { ...config, trainingIters: 6 * 32 + 1, dropout: 0.5 };
+    const reference = new Trainer(SequenceClassifier.create({ hiddenSize: 16, seed: 11 }), train(), dropoutConfig);
+    const model = SequenceClassifier.create({ hiddenSize: 16, seed: 11 });
+    const parallel = new ParallelTrainer(model, train(), dropoutConfig, {}, { workers: 2, workerScript: scripts.worker });
+    try {
+      for (let i = 0; i < 6; i++) {
+        const [expected, actual] = [await reference.step(), await parallel.step()];
+        expect(Math.abs(actual.loss - expected.loss), `step ${i + 1}`).toBeLessThan(1e-5);
+      }
+      const referenceWeights = await weights(reference.model);
+      for (const [name, values] of Object.entries(await weights(model))) {
+        expect(relativeError(values, referenceWeights[name] ?? []), name).toBeLessThan(1e-4);
+      }
+    } finally {
+      parallel.dispose();
+      reference.dispose();
+      model.dispose();
+      reference.model.dispose();
     }
   });
 

@@ -1,11 +1,11 @@
 import * as tf from "@tensorflow/tfjs-core";
-import type { Batch, MnistSplit } from "@mnist/data";
+import type { MnistSplit } from "@mnist/data";
 import type { SequenceClassifier } from "@mnist/rnn";
 import type { TrainConfig } from "./config.js";
 import { ConfigError } from "./errors.js";
 import type { EvaluateOptions, EvaluationResult } from "./evaluate.js";
 import type { TrainHooks } from "./hooks.js";
-import type { MinibatchGradients } from "./minibatch.js";
+import type { MinibatchGradients, MinibatchInput } from "./minibatch.js";
 import { WORKER_BACKENDS } from "./parallel-protocol.js";
 import { Trainer, type ResumeBudget } from "./trainer.js";
 import { WorkerPool } from "./worker-pool.js";
@@ -59,7 +59,7 @@ export class ParallelTrainer extends Trainer {
         : undefined;
   }
 
-  protected override minibatch(batch: Batch): Promise<MinibatchGradients> {
+  protected override minibatch(batch: MinibatchInput): Promise<MinibatchGradients> {
     return this.pool === undefined ? super.minibatch(batch) : this.pool.minibatch(batch);
   }
 

@@ -2,7 +2,8 @@ import { parentPort, workerData } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs-core";
 import { SequenceClassifier } from "@mnist/rnn";
 import { evaluate } from "./evaluate.js";
-import { minibatchGradients } from "./minibatch.js";
+import type { DropoutSpec } from "./dropout.js";
+import { minibatchGradients, type MinibatchInput } from "./minibatch.js";
 import { WORKER_BACKENDS, type WorkerReply, type WorkerRequest, type WorkerSetup } from "./parallel-protocol.js";
 
 // One worker thread of ParallelTrainer: its own TensorFlow.js engine and
@@ -43,11 +44,13 @@ function loadWeights(model: SequenceClassifier): void {
   });
 }
 
-async function step(model: SequenceClassifier, size: number): Promise<WorkerReply> {
+async function step(model: SequenceClassifier, size: number, dropout: DropoutSpec | undefined): Promise<WorkerReply> {
   const { steps, inputSize } = setup.model;
   const images = new Float32Array(setup.images, 0, size * steps * inputSize).slice();
   const labels = new Int32Array(setup.labels, 0, size).slice();
-  const { loss, accuracy, gradients } = await minibatchGradients(model, { size, images, labels });
+  const input: MinibatchInput = { size, images, labels };
+  if (dropout !== undefined) input.dropout = dropout;
+  const { loss, accuracy, gradients } = await minibatchGradients(model, input);
   try {
     const out = new Float32Array(setup.gradients);
     for (const slot of setup.variables) {
@@ -67,7 +70,7 @@ async function serve(): Promise<void> {
   port?.on("message", (request: WorkerRequest) => {
     const work = async (): Promise<WorkerReply> => {
       loadWeights(model);
-      if (request.kind === "step") return step(model, request.size);
+      if (request.kind === "step") return step(model, request.size, request.dropout);
       return { kind: "evaluate", result: await evaluate(model, request.split, { batchSize: request.batchSize }) };
     };
     work().then(reply, (error: unknown) => reply({ kind: "error", message: error instanceof Error ? error.message : String(error) }));

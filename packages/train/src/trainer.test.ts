@@ -167,6 +167,40 @@ describe("Trainer on real MNIST digits", () => {
 
 });
 
+describe("dropout", () => {
+  it("trains each step with the mask of (seed, step): another run than without dropout, the same run for the same seed", async () => {
+    const train = firstImages(mnist.train, 200);
+    const config = { batchSize: 16, learningRate: 0.01, trainingIters: itersFor(6, 16), seed: 8 };
+    const run = async (dropout: number): Promise<{ losses: number[]; weights: Record<string, Float32Array> }> => {
+      const model = SequenceClassifier.create({ hiddenSize: 16, seed: 9 });
+      const losses: number[] = [];
+      const trainer = new Trainer(model, train, { ...config, dropout }, { onStep: (e) => void losses.push(e.loss) });
+      await trainer.run();
+      const result = { losses, weights: await weights(model) };
+      trainer.dispose();
+      model.dispose();
+      return result;
+    };
+    const plain = await run(0);
+    const dropped = await run(0.5);
+    expect(await run(0.5)).toEqual(dropped);
+    expect(dropped.losses[0]).not.toBe(plain.losses[0]);
+    expect(relativeError(dropped.weights, plain.weights)).toBeGreaterThan(1e-3);
+
+    // Step 1's loss is the model's loss under the mask of (seed 8, step 1), and no other step's.
+    const model = SequenceClassifier.create({ hiddenSize: 16, seed: 9 });
+    const batch = new Batcher(train, { seed: 8, shuffle: true }).nextBatch(16);
+    const lossAt = async (step: number): Promise<number> => {
+      const { loss, gradients } = await minibatchGradients(model, { ...batch, dropout: { rate: 0.5, seed: 8, step, firstExample: 0 } });
+      tf.dispose(gradients);
+      return loss;
+    };
+    expect(await lossAt(1)).toBe(dropped.losses[0]);
+    expect(await lossAt(2)).not.toBe(dropped.losses[0]);
+    model.dispose();
+  });
+});
+
 describe("learning-rate schedule and gradient clipping", () => {
   it("clips by the global norm before Adam at the scheduled rates, as a plain double-precision loop computes; no clipping below clipNorm", async () => {
     const train = firstImages(mnist.train, 200);
@@ -331,10 +365,10 @@ describe.each(BACKENDS)("Trainer on the %s backend", (backend) => {
     straightModel.dispose();
   });
 
-  it("resumes a run with warm-up, cosine decay, clipping, validation and kept best weights into the same run, best included", async () => {
+  it("resumes a run with warm-up, cosine decay, clipping, dropout, validation and kept best weights into the same run, best included", async () => {
     const train = firstImages(mnist.train, 100);
     const validation = heldOutTraining(200);
-    const config = { batchSize: 16, trainingIters: itersFor(12, 16), learningRate: 0.03, seed: 5, warmupSteps: 3, decay: "cosine" as const, minLearningRate: 0.003, clipNorm: 0.45 };
+    const config = { batchSize: 16, trainingIters: itersFor(12, 16), learningRate: 0.03, seed: 5, warmupSteps: 3, decay: "cosine" as const, minLearningRate: 0.003, clipNorm: 0.45, dropout: 0.3, maxShift: 2 };
     const options = { validation, validateEvery: 3, keepBest: true };
     const record = (into: StepEvent[]) => ({ onStep: (e: StepEvent) => void into.push({ ...e, samplesPerSecond: 0 }) });
 
@@ -423,12 +457,12 @@ describe.each(BACKENDS)("Trainer on the %s backend", (backend) => {
     model.dispose();
   });
 
-  it("keeps the tensor count flat over a run with a schedule, clipping, validations and kept best weights; dispose() frees all the trainer made", async () => {
+  it("keeps the tensor count flat over a run with a schedule, clipping, dropout, validations and kept best weights; dispose() frees all the trainer made", async () => {
     const model = SequenceClassifier.create({ hiddenSize: 8, seed: 6 });
     const initial = tf.memory().numTensors;
     const controller = new AbortController();
     let clipped = 0;
-    const config = { batchSize: 16, learningRate: 0.01, trainingIters: itersFor(40, 16), warmupSteps: 5, decay: "step" as const, clipNorm: 0.3 };
+    const config = { batchSize: 16, learningRate: 0.01, trainingIters: itersFor(40, 16), warmupSteps: 5, decay: "step" as const, clipNorm: 0.3, dropout: 0.2, maxShift: 1 };
     const trainer = new Trainer(model, firstImages(mnist.train, 400), config, {
       onStep(e) {
         if (e.gradientNorm > 0.3) clipped += 1;

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { Batcher, type Batch, type MnistSplit } from "@mnist/data";
+import { Batcher, type MnistSplit } from "@mnist/data";
 import { SequenceClassifier } from "@mnist/rnn";
 import { Adam } from "./adam.js";
 import { readCheckpoint, writeCheckpoint, type TrainerState } from "./checkpoint.js";
@@ -8,7 +8,7 @@ import { learningRateAt, resolveTrainConfig, totalSteps, type TrainConfig } from
 import { CheckpointError, ConfigError, DivergenceError } from "./errors.js";
 import { evaluate, type EvaluateOptions, type EvaluationResult } from "./evaluate.js";
 import { formatIterationLine } from "./format.js";
-import { minibatchGradients, type MinibatchGradients } from "./minibatch.js";
+import { minibatchGradients, type MinibatchGradients, type MinibatchInput } from "./minibatch.js";
 import type { TrainHooks } from "./hooks.js";
 
 /** What one training step did. */
@@ -102,7 +102,7 @@ export class Trainer {
     this.config = resolveTrainConfig(config);
     this.checkSplit(train, "training split");
     this.totalSteps = totalSteps(this.config, train.count);
-    this.batcher = new Batcher(train, { seed: this.config.seed, shuffle: true });
+    this.batcher = new Batcher(train, { seed: this.config.seed, shuffle: true, maxShift: this.config.maxShift });
     this.optimizer = new Adam(model.variables);
   }
 
@@ -213,7 +213,9 @@ export class Trainer {
     const started = performance.now();
     const step = this.completed + 1;
     const batch = this.batcher.nextBatch(this.config.batchSize);
-    const { loss, accuracy, gradients } = await this.minibatch(batch);
+    const { dropout, seed } = this.config;
+    const input: MinibatchInput = dropout > 0 ? { ...batch, dropout: { rate: dropout, seed, step, firstExample: 0 } } : batch;
+    const { loss, accuracy, gradients } = await this.minibatch(input);
     if (!Number.isFinite(loss)) {
       tf.dispose(gradients);
       throw new DivergenceError(step, loss);
@@ -246,7 +248,7 @@ export class Trainer {
   }
 
   /** Loss, accuracy and gradients of one minibatch; ParallelTrainer shares this out among threads. */
-  protected minibatch(batch: Batch): Promise<MinibatchGradients> {
+  protected minibatch(batch: MinibatchInput): Promise<MinibatchGradients> {
     return minibatchGradients(this.model, batch);
   }
 

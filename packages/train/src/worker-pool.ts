@@ -2,6 +2,7 @@ import { Worker } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs-core";
 import type { MnistSplit } from "@mnist/data";
 import type { SequenceClassifier } from "@mnist/rnn";
+import type { DropoutSpec } from "./dropout.js";
 import { WorkerThreadError } from "./errors.js";
 import { evaluate, summarizeEvaluation, type EvaluateOptions, type EvaluationResult } from "./evaluate.js";
 import { minibatchGradients, type MinibatchGradients, type MinibatchInput } from "./minibatch.js";
@@ -18,6 +19,11 @@ interface Thread {
   ready: Promise<void>;
   pending: { resolve(reply: WorkerReply): void; reject(error: Error): void; operation: string } | undefined;
   failure: WorkerThreadError | undefined;
+}
+
+/** The minibatch's dropout for the share from image `start` on: the same mask's rows from there. */
+function shareDropout(batch: MinibatchInput, start: number): DropoutSpec | undefined {
+  return batch.dropout === undefined ? undefined : { ...batch.dropout, firstExample: batch.dropout.firstExample + start };
 }
 
 /**
@@ -148,16 +154,15 @@ export class WorkerPool {
       const start = starts[thread.index] ?? 0;
       thread.images.set(batch.images.subarray(start * pixels, (start + size) * pixels));
       thread.labels.set(batch.labels.subarray(start, start + size));
-      return this.request(thread, { kind: "step", size });
+      return this.request(thread, { kind: "step", size, dropout: shareDropout(batch, start) });
     });
     const own = shares[0] ?? 0;
     let local: MinibatchGradients;
     try {
-      local = await minibatchGradients(this.model, {
-        size: own,
-        images: batch.images.subarray(0, own * pixels),
-        labels: batch.labels.subarray(0, own),
-      });
+      const share: MinibatchInput = { size: own, images: batch.images.subarray(0, own * pixels), labels: batch.labels.subarray(0, own) };
+      const dropout = shareDropout(batch, 0);
+      if (dropout !== undefined) share.dropout = dropout;
+      local = await minibatchGradients(this.model, share);
     } catch (error) {
       await Promise.allSettled(replies);
       throw error;

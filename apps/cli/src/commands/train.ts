@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
-import { splitValidation } from "@mnist/data";
+import { splitValidation, type MnistSplit } from "@mnist/data";
 import { loadMnist } from "@mnist/data/node";
 import { SequenceClassifier } from "@mnist/rnn";
 import { combineHooks, formatTestLine, formatValidationLine, OPTIMIZATION_FINISHED, type TrainHooks } from "@mnist/train";
@@ -8,7 +8,7 @@ import { checkpointModelFolder, ParallelTrainer } from "@mnist/train/node";
 import { selectBackend } from "../backend.js";
 import { UsageError } from "../errors.js";
 import { watchInterrupts } from "../interrupt.js";
-import type { TrainOptions } from "../options.js";
+import type { TrainOptions, ValidationSchedule } from "../options.js";
 import { requireCheckpoint, requireMnistFolder, requireWritableFolder } from "../paths.js";
 import { createReporter, reportMode } from "../reporter.js";
 import { defaultRunName, RunLog } from "../run-log.js";
@@ -90,6 +90,8 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
             decay: options.decay,
             minLearningRate: options.minLr,
             clipNorm: options.clipNorm,
+            dropout: options.dropout,
+            maxShift: options.maxShift,
             batchSize: options.batchSize,
             trainingIters: options.iters,
             epochs: options.epochs,
@@ -124,8 +126,7 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
       signal: interruption.signal,
       checkpointDir: options.save,
       checkpointEvery: options.save ? options.checkpointEvery : undefined,
-      validation,
-      validateEvery: options.validateEvery,
+      ...validationOptions(options.validateEvery, validation),
       keepBest,
     });
     reporter.stopProgress();
@@ -177,6 +178,12 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
   }
 }
 
+/** Trainer.run's validation options for a --validate-every value; "epoch" is the trainer's own default. */
+function validationOptions(schedule: ValidationSchedule, validation: MnistSplit): { validation?: MnistSplit; validateEvery?: number } {
+  if (schedule === "off") return {};
+  return schedule === "epoch" ? { validation } : { validation, validateEvery: schedule };
+}
+
 function flagSequenceInput(options: TrainOptions): SequenceInput {
   return options.permute === undefined ? { sequence: options.sequence } : { sequence: options.sequence, permute: options.permute };
 }
@@ -194,6 +201,12 @@ async function checkpointSequenceInput(dir: string): Promise<SequenceInput> {
 
 /** Every flag problem is reported before anything is loaded or written. */
 async function checkTrainOptions(options: TrainOptions): Promise<void> {
+  if (options.keepBest && options.validateEvery === "off") {
+    throw new UsageError("--keep-best", "needs validations to choose from: add --validate-every epoch (or a step count)");
+  }
+  if (options.maxShift > 0 && (options.sequence !== "rows" || options.permute !== undefined)) {
+    throw new UsageError("--max-shift", "moves images read a row per step; use it with --sequence rows and without --permute");
+  }
   if (options.data) await requireMnistFolder("--data", options.data);
   if (options.resume) await requireCheckpoint("--resume", options.resume);
   if (options.save) {
@@ -214,7 +227,7 @@ function resumeCommand(invocation: string, options: TrainOptions, run: string): 
   if (options.backend !== "auto") args.push("--backend", options.backend);
   if (options.data) args.push("--data", resolve(options.data));
   if (options.workers !== undefined) args.push("--workers", String(options.workers));
-  if (options.validateEvery !== undefined) args.push("--validate-every", String(options.validateEvery));
+  if (options.validateEvery !== "off") args.push("--validate-every", String(options.validateEvery));
   if (options.keepBest) args.push("--keep-best");
   if (options.json) args.push("--json");
   return [invocation, ...args.map(shellQuote)].join(" ");
