@@ -14,8 +14,9 @@ export const PRESETS: Record<PresetName, Partial<TrainOptions>> = {
     warmupSteps: 200,
     decay: "cosine",
     clipNorm: 5,
-    recurrentInit: "orthogonal",
     keepBest: true,
+    maxShift: 2,
+    recurrentInit: "orthogonal",
   },
 };
 

@@ -100,6 +100,7 @@ describe("validation and presets", () => {
     expect(start.train).toMatchObject({ learningRate: 0.01, warmupSteps: 200, decay: "cosine", clipNorm: 5 });
     expect(start.train.epochs).toBeUndefined();
     expect(start.totalSteps).toBe(20);
+    expect(start.train).toMatchObject({ maxShift: 2, dropout: 0 });
     expect(start.model).toMatchObject({ recurrentInit: "orthogonal" });
     const validations = all.filter((e) => e.event === "validation");
     expect(validations.map((e) => e.step)).toEqual([5, 10, 15, 20]);
