@@ -28,6 +28,8 @@ export function applyPreset(options: TrainOptions, command: Pick<Command, "getOp
   for (const [key, value] of Object.entries(PRESETS[options.preset])) {
     // A typed sample budget replaces the preset's epochs, as --epochs replaces --iters.
     if (key === "epochs" && typed("iters")) continue;
+    // Shifting a picture means nothing to a pixel sequence or a permuted one.
+    if (key === "maxShift" && (options.sequence !== "rows" || options.permute !== undefined)) continue;
     if (!typed(key)) (options as unknown as Record<string, unknown>)[key] = value;
   }
 }

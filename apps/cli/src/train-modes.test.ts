@@ -111,4 +111,16 @@ describe("validation and presets", () => {
     const evaluation = await runCli(["evaluate", "--model", save, "--backend", "cpu", "--data", smallData, "--json"]);
     expect(find(events(evaluation.stdout), "evaluation").accuracy).toBe(find(all, "test").accuracy);
   });
+
+  it("--preset best leaves out the random shifts for pixel sequences", async () => {
+    const { code, stdout, stderr } = await runCli([
+      "train", "--preset", "best", "--sequence", "pixels", "--iters", "33", "--batch-size", "32", "--hidden", "8",
+      "--backend", "cpu", "--data", smallData, "--logdir", join(tmp.path, "logs"), "--json",
+    ]);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const start = find(events(stdout), "start") as unknown as { train: Record<string, unknown>; input: Record<string, unknown> };
+    expect(start.input).toEqual({ sequence: "pixels" });
+    expect(start.train).toMatchObject({ maxShift: 0, decay: "cosine" });
+  });
 });
