@@ -60,7 +60,7 @@ export interface TrainOptions extends CommonOptions {
   seed: number;
   /** TensorBoard log folder; default logs/. */
   logdir: string;
-  /** Run sub-folder under logdir; default <time>-<cell>-h<hidden>. */
+  /** Run sub-folder under logdir; default <time>-<cell>-h<hidden>, plus -l<layers>, -pixels, -permuted<seed> when used. */
   run?: string;
   /** Folder for the final model (and a checkpoint if interrupted). */
   save?: string;

