@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { cliMainScript } from "./cli.js";
 
 const USAGE = `pnpm bench:accuracy [--epochs 20] [--rows 1,2,3,...] [--seed 0] [--try "<train flags>"] [--final]
 
@@ -72,8 +72,7 @@ function parseOptions() {
 
 /** One CLI training run with --json; its validation and test events. */
 async function train(flags: string[]): Promise<Outcome> {
-  const require = createRequire(import.meta.url);
-  const cliMain = join(dirname(require.resolve("cli/package.json")), "dist", "main.js");
+  const cliMain = cliMainScript();
   const logdir = mkdtempSync(join(tmpdir(), "mnist-accuracy-"));
   const started = performance.now();
   // Every row validates each epoch: that is the measurement, not one of the changes.

@@ -1,8 +1,7 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
@@ -13,6 +12,7 @@ import { loadMnist } from "@mnist/data/node";
 import { SequenceClassifier } from "@mnist/rnn";
 import { Trainer, evaluate } from "@mnist/train";
 import { ParallelTrainer } from "@mnist/train/node";
+import { cliMainScript } from "./cli.js";
 import { LayersLstm } from "./layers.js";
 import { StraightforwardLstm } from "./straightforward.js";
 import { summarize, trainingStepFlops } from "./stats.js";
@@ -137,8 +137,7 @@ function formatTable(rows: Row[]): string {
 
 /** Runs the CLI's default training as a user would, polling the child's peak RSS. */
 async function timeFullRun(): Promise<void> {
-  const require = createRequire(import.meta.url);
-  const cliMain = join(dirname(require.resolve("cli/package.json")), "dist", "main.js");
+  const cliMain = cliMainScript();
   const logdir = mkdtempSync(join(tmpdir(), "mnist-bench-"));
   const started = performance.now();
   const child = spawn(process.execPath, [cliMain, "train", "--backend", "wasm", "--logdir", logdir], {

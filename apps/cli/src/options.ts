@@ -83,65 +83,31 @@ export interface ModelOptions extends CommonOptions {
   model: string;
 }
 
-export function positiveNumber(what: string): (value: string) => number {
+/** A commander argument parser for numbers that `accepts` allows; `requirement` completes "<what> must be ...". */
+function numberParser(what: string, accepts: (number: number) => boolean, requirement: string): (value: string) => number {
   return (value) => {
     const number = Number(value);
-    if (value.trim() === "" || !Number.isFinite(number) || number <= 0) {
-      throw new InvalidArgumentError(`${what} must be a positive number.`);
-    }
+    if (value.trim() === "" || !accepts(number)) throw new InvalidArgumentError(`${what} must be ${requirement}.`);
     return number;
   };
 }
 
-export function positiveInteger(what: string): (value: string) => number {
-  return (value) => {
-    const number = Number(value);
-    if (value.trim() === "" || !Number.isInteger(number) || number <= 0) {
-      throw new InvalidArgumentError(`${what} must be a positive whole number.`);
-    }
-    return number;
-  };
-}
+export const positiveNumber = (what: string) =>
+  numberParser(what, (n) => Number.isFinite(n) && n > 0, "a positive number");
 
-export function integer(what: string): (value: string) => number {
-  return (value) => {
-    const number = Number(value);
-    if (value.trim() === "" || !Number.isSafeInteger(number)) {
-      throw new InvalidArgumentError(`${what} must be a whole number.`);
-    }
-    return number;
-  };
-}
+export const positiveInteger = (what: string) =>
+  numberParser(what, (n) => Number.isInteger(n) && n > 0, "a positive whole number");
 
-export function nonNegativeInteger(what: string): (value: string) => number {
-  return (value) => {
-    const number = Number(value);
-    if (value.trim() === "" || !Number.isInteger(number) || number < 0) {
-      throw new InvalidArgumentError(`${what} must be a whole number, 0 or more.`);
-    }
-    return number;
-  };
-}
+export const integer = (what: string) => numberParser(what, Number.isSafeInteger, "a whole number");
 
-export function nonNegativeNumber(what: string): (value: string) => number {
-  return (value) => {
-    const number = Number(value);
-    if (value.trim() === "" || !Number.isFinite(number) || number < 0) {
-      throw new InvalidArgumentError(`${what} must be a number, 0 or more.`);
-    }
-    return number;
-  };
-}
+export const nonNegativeInteger = (what: string) =>
+  numberParser(what, (n) => Number.isInteger(n) && n >= 0, "a whole number, 0 or more");
 
-export function rate(what: string): (value: string) => number {
-  return (value) => {
-    const number = Number(value);
-    if (value.trim() === "" || !(number >= 0 && number < 1)) {
-      throw new InvalidArgumentError(`${what} must be a number from 0 up to (not including) 1.`);
-    }
-    return number;
-  };
-}
+export const nonNegativeNumber = (what: string) =>
+  numberParser(what, (n) => Number.isFinite(n) && n >= 0, "a number, 0 or more");
+
+export const rate = (what: string) =>
+  numberParser(what, (n) => n >= 0 && n < 1, "a number from 0 up to (not including) 1");
 
 export function validationSchedule(value: string): ValidationSchedule {
   if (value === "off" || value === "epoch") return value;

@@ -13,7 +13,7 @@ import { requireCheckpoint, requireMnistFolder, requireWritableFolder } from "..
 import { createReporter, reportMode } from "../reporter.js";
 import { defaultRunName, RunLog } from "../run-log.js";
 import type { CliIo } from "../run.js";
-import { sequenceInputOf, sequenceMetadata, sequenceShape, sequenceSplit, type SequenceInput } from "../sequence-input.js";
+import { sequenceInputOf, sequenceMetadata, sequenceSplit, type SequenceInput } from "../sequence-input.js";
 import { shellQuote } from "../shell.js";
 
 /** The tutorial's reader held out the first 5000 training images for validation. */
@@ -79,7 +79,8 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
               layers: options.layers,
               recurrentInit: options.recurrentInit,
               seed: options.seed,
-              ...sequenceShape(input, mnist.train.rows, mnist.train.cols),
+              steps: train.rows,
+              inputSize: train.cols,
             },
             { metadata: sequenceMetadata(input) },
           ),
