@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
 import { chromium, type Browser, type Download, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Mnist } from "@mnist/data";
+import { preprocessDigit, type Mnist } from "@mnist/data";
 import { loadMnist } from "@mnist/data/node";
 import { SequenceClassifier } from "@mnist/rnn";
 import { maskedCrc32c } from "@mnist/summary";
@@ -44,7 +44,7 @@ function buildPage(outDir: string): Promise<void> {
 
 /**
  * What `mnist-rnn train --save DIR` leaves behind (model.json + weights.bin), for a model small
- * enough to train while the page builds: 32 hidden units, 500 steps at a 10x learning rate reach about 0.96.
+ * enough to train while the page builds: 32 hidden units, 500 steps at a 10x learning rate reach 0.95-0.96.
  */
 async function trainCliModel(mnist: Mnist, dir: string): Promise<number> {
   await tf.setBackend("wasm");
@@ -230,9 +230,9 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
     expect(status).toContain("with 32 hidden units from 2 files");
 
     const { images, labels, rows, cols } = mnist.test;
+    const digits = Array.from({ length: 10 }, (_, i) => Array.from(images.subarray(i * rows * cols, (i + 1) * rows * cols)));
     const predictions: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      const digit = Array.from(images.subarray(i * rows * cols, (i + 1) * rows * cols));
+    for (const digit of digits) {
       // Paint each MNIST pixel as a square of the pad, then end a "stroke" so the page reads it.
       const prediction = await page.evaluate(
         ({ digit, rows, cols }) => {
@@ -250,8 +250,28 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
       );
       predictions.push(Number(prediction));
     }
+    // The same pad pictures through the same preprocessing and model in Node: the page must read
+    // them exactly so. Then the digits themselves: the small model (0.95-0.96) has missed up to
+    // two of these ten after the pad's re-centring (a 9 and the thin 5), depending on training's
+    // float rounding; a broken pipeline misses most.
+    const padSize = 280; // index.html's pad
+    const cell = padSize / cols;
+    const model = await SequenceClassifier.load(dir);
+    const expected = digits.map((digit) => {
+      const data = new Uint8ClampedArray(padSize * padSize * 4);
+      for (let y = 0; y < padSize; y++) {
+        for (let x = 0; x < padSize; x++) {
+          const level = digit[Math.floor(y / cell) * cols + Math.floor(x / cell)]!;
+          data.set([level, level, level, 255], 4 * (y * padSize + x));
+        }
+      }
+      const { pixels } = preprocessDigit({ width: padSize, height: padSize, channels: 4, data }, { size: rows });
+      return tf.tidy(() => tf.argMax(model.predict(tf.tensor3d(pixels, [1, rows, cols])), 1).dataSync()[0]);
+    });
+    model.dispose();
+    expect(predictions).toEqual(expected);
     const correct = predictions.filter((p, i) => p === labels[i]).length;
-    expect(correct, `predicted ${predictions.join(",")} for labels ${Array.from(labels.subarray(0, 10)).join(",")}`).toBeGreaterThanOrEqual(9);
+    expect(correct, `predicted ${predictions.join(",")} for labels ${Array.from(labels.subarray(0, 10)).join(",")}`).toBeGreaterThanOrEqual(8);
     expect(pageErrors).toEqual([]);
   });
 });

@@ -49,12 +49,15 @@ interface LayerWeights {
 interface LayerPass {
   /** h of the last step, [batch, H]. */
   last: tf.Tensor2D;
-  /** The input row [h_{t-1} | x_t | 1] of every step (only when saving), [batch, H + I_l + 1]. */
-  u: tf.Tensor2D[];
+  /** The input row [h_{t-1} | x_t | 1] of every step transposed, [H + I_l + 1, steps*batch],
+   * columns step-major (only when saving). */
+  inputsT: tf.Tensor2D | undefined;
   /** c_t of every step (only when saving), [batch, H]. */
   c: tf.Tensor2D[];
-  /** Per step [batch, 5H]: i, tanh j, f, o, tanh c (only when saving). */
-  saved: tf.Tensor2D[];
+  /** The gate sigmoids of every step, i, sigmoid(2j), f, o (only when saving), [batch, 4H]. */
+  gates: tf.Tensor2D[];
+  /** tanh(c_t) of every step (only when saving), [batch, H]. */
+  tanhC: tf.Tensor2D[];
   weights: LayerWeights;
 }
 
@@ -97,45 +100,57 @@ function layerWeights(parameters: Parameters, config: ModelConfig, layer: number
 
 /**
  * Runs one layer over its input sequence [batch, steps, I_l]. Without `save` each step's state
- * is freed as soon as the next exists, except the input rows when `keepRows` (they hold the h
- * sequence the layer above reads).
+ * is freed as soon as the next exists. With `keepRows` it also returns every step's input row
+ * after the first, u_1..u_{steps-1}: their heads are the h sequence the layer above reads.
  */
-function runLayer(sequence: tf.Tensor3D, weights: LayerWeights, config: ModelConfig, save: boolean, keepRows: boolean): LayerPass {
+function runLayer(
+  sequence: tf.Tensor3D,
+  weights: LayerWeights,
+  config: ModelConfig,
+  save: boolean,
+  keepRows: boolean,
+): { pass: LayerPass; rows: tf.Tensor2D[] } {
   const { steps, hiddenSize: hidden } = config;
-  const u: tf.Tensor2D[] = [];
+  const rows: tf.Tensor2D[] = [];
   const c: tf.Tensor2D[] = [];
-  const saved: tf.Tensor2D[] = [];
-  let input = tf.engine().runKernel(KERNEL_FIRST_INPUT, { images: sequence }, { hidden }) as tf.Tensor2D; // [batch, H + I_l + 1]
+  const gates: tf.Tensor2D[] = [];
+  const tanhC: tf.Tensor2D[] = [];
+  const [first, inputsT] = tf.engine().runKernel(KERNEL_FIRST_INPUT, { images: sequence }, { hidden, save }) as tf.Tensor2D[];
+  let input = first as tf.Tensor2D; // [batch, H + I_l + 1]
   let cell: tf.Tensor2D | undefined;
   for (let step = 0; step < steps; step++) {
-    const kernelInputs: tf.NamedTensorMap = { images: sequence };
+    const preActivations = product(input, weights.stepWeights);
+    const stepGates = tf.sigmoid(preActivations) as tf.Tensor2D; // [batch, 4H]
+    preActivations.dispose();
+    const kernelInputs: tf.NamedTensorMap = { images: sequence, gates: stepGates };
     if (cell !== undefined) kernelInputs.cPrev = cell;
-    const outputs = tf.tidy(() => {
-      kernelInputs.gates = tf.sigmoid(product(input, weights.stepWeights)); // [batch, 4H]
-      return tf.engine().runKernel(KERNEL_CELL_STEP, kernelInputs, { step, save }) as tf.Tensor2D[];
-    });
-    const [cNew, next, savedNew] = outputs as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D?];
+    if (inputsT !== undefined) kernelInputs.inputsT = inputsT;
+    const outputs = tf.engine().runKernel(KERNEL_CELL_STEP, kernelInputs, { step, save }) as tf.Tensor2D[];
+    const [cNew, next, tanhCNew] = outputs as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D?];
     if (save) {
       c.push(cNew);
-      saved.push(savedNew as tf.Tensor2D);
-    } else if (cell !== undefined) {
-      cell.dispose();
+      gates.push(stepGates);
+      tanhC.push(tanhCNew as tf.Tensor2D);
+    } else {
+      stepGates.dispose();
+      cell?.dispose();
     }
-    if (save || keepRows) u.push(input);
+    if (keepRows && step > 0) rows.push(input);
     else input.dispose();
     input = next;
     cell = cNew;
   }
   if (!save) tf.dispose(cell as tf.Tensor2D);
-  return { last: input, u, c, saved, weights }; // the last step outputs h_T itself, [batch, H]
+  // The last step outputs h_T itself, [batch, H].
+  return { pass: { last: input, inputsT, c, gates, tanhC, weights }, rows };
 }
 
 /** The layer's h at every step, [batch, steps, H]: h_t is the head of u_{t+1}, h_T is `last`. */
-function hiddenStates(pass: LayerPass, config: ModelConfig): tf.Tensor3D {
+function hiddenStates(rows: tf.Tensor2D[], last: tf.Tensor2D, config: ModelConfig): tf.Tensor3D {
   const { steps, hiddenSize: hidden } = config;
-  const rows: tf.NamedTensorMap = { [`h${steps - 1}`]: pass.last };
-  for (let t = 0; t < steps - 1; t++) rows[`h${t}`] = pass.u[t + 1] as tf.Tensor2D;
-  return tf.engine().runKernel(KERNEL_HIDDEN_SEQUENCE, rows, { steps, hidden }) as tf.Tensor3D;
+  const named: tf.NamedTensorMap = { [`h${steps - 1}`]: last };
+  for (let t = 0; t < steps - 1; t++) named[`h${t}`] = rows[t] as tf.Tensor2D;
+  return tf.engine().runKernel(KERNEL_HIDDEN_SEQUENCE, named, { steps, hidden }) as tf.Tensor3D;
 }
 
 /**
@@ -148,11 +163,11 @@ function forward(images: tf.Tensor3D, parameters: Parameters, config: ModelConfi
   let sequence = images;
   for (let layer = 1; layer <= config.layers; layer++) {
     const top = layer === config.layers;
-    const pass = runLayer(sequence, layerWeights(parameters, config, layer), config, save, !top);
-    if (layer > 1) sequence.dispose(); // the u rows hold what backward needs of it
+    const { pass, rows } = runLayer(sequence, layerWeights(parameters, config, layer), config, save, !top);
+    if (layer > 1) sequence.dispose(); // the layer's inputsT holds what backward needs of it
     if (!top) {
-      sequence = hiddenStates(pass, config);
-      if (!save) tf.dispose([...pass.u.splice(0), pass.last]);
+      sequence = hiddenStates(rows, pass.last, config);
+      tf.dispose(rows);
     }
     layers.push(pass);
   }
@@ -187,19 +202,18 @@ function layerBackward(
   let dcNext: tf.Tensor2D | undefined;
   const sequence: tf.NamedTensorMap = {};
   for (let step = steps - 1; step >= 0; step--) {
-    const inputs: tf.NamedTensorMap = { saved: pass.saved[step] as tf.Tensor2D };
+    const inputs: tf.NamedTensorMap = { gates: pass.gates[step] as tf.Tensor2D, tanhC: pass.tanhC[step] as tf.Tensor2D };
     if (dh !== undefined) inputs.dh = dh;
     if (dAbove !== undefined) inputs.dhAbove = dAbove[step] as tf.Tensor2D;
     if (step > 0) inputs.cPrev = pass.c[step - 1] as tf.Tensor2D;
     if (dcNext !== undefined) inputs.dcNext = dcNext;
     const [dz, dcPrev] = tf.engine().runKernel(KERNEL_BACKWARD_STEP, inputs, {}) as tf.Tensor2D[];
     sequence[`dz${step}`] = dz as tf.Tensor2D;
-    sequence[`u${step}`] = pass.u[step] as tf.Tensor2D;
     dcNext = dcPrev;
     if (step > 0) dh = product(dz as tf.Tensor2D, recurrentT);
   }
-  const [inputsT, dZ] = tf.engine().runKernel(KERNEL_STACK_SEQUENCE, sequence, { steps }) as tf.Tensor2D[];
-  return { dStacked: product(inputsT as tf.Tensor2D, dZ as tf.Tensor2D), dZ: dZ as tf.Tensor2D };
+  const dZ = tf.engine().runKernel(KERNEL_STACK_SEQUENCE, sequence, { steps }) as tf.Tensor2D;
+  return { dStacked: product(pass.inputsT as tf.Tensor2D, dZ), dZ };
 }
 
 /** Gradients of every variable (and, if asked, of the images) given dL/dlogits and the forward pass's output mask. */
@@ -283,16 +297,16 @@ export function fastLossAndGradients(
 /** The tensors of one layer's pass, in the order `unflattenLayer` reads them back. */
 function flattenLayer(pass: LayerPass): tf.Tensor[] {
   const { inputRows, recurrent, inputGates, stepWeights } = pass.weights;
-  return [pass.last, ...pass.u, ...pass.c, ...pass.saved, inputRows, recurrent, inputGates, stepWeights];
+  return [pass.last, pass.inputsT as tf.Tensor2D, ...pass.c, ...pass.gates, ...pass.tanhC, inputRows, recurrent, inputGates, stepWeights];
 }
 
 function unflattenLayer(take: (count: number) => tf.Tensor2D[], steps: number): LayerPass {
-  const [last] = take(1) as [tf.Tensor2D];
-  const u = take(steps);
+  const [last, inputsT] = take(2) as [tf.Tensor2D, tf.Tensor2D];
   const c = take(steps);
-  const saved = take(steps);
+  const gates = take(steps);
+  const tanhC = take(steps);
   const [inputRows, recurrent, inputGates, stepWeights] = take(4) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-  return { last, u, c, saved, weights: { inputRows, recurrent, inputGates, stepWeights } };
+  return { last, inputsT, c, gates, tanhC, weights: { inputRows, recurrent, inputGates, stepWeights } };
 }
 
 /**

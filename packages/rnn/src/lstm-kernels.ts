@@ -60,28 +60,61 @@ function accessFor(backendName: string, backend: unknown): ArrayAccess {
 }
 
 /**
- * tanh through one exp, which V8 computes about twice as fast as Math.tanh. In float64 the
- * cancellation near 0 costs at most ~2e-16 absolute, far below float32 resolution.
+ * tanh for the cell state, without Math.exp (V8 calls out for it: ~19 ns, most of a cell step).
+ * tanh(z) = 1 - 2/(e + 1) with e = exp(2z) = (exp(2z/32))^32: a degree-6 Taylor polynomial
+ * on |2z/32| <= 0.625, squared five times. Arguments are clamped to |z| <= 10, where tanh is
+ * within 5e-9 of +-1. Absolute error at most 5e-9 (tested against Math.tanh), under float32's
+ * half-ulp of 3e-8 near +-1 where the error is largest; near 0 float64 rounding, amplified by
+ * the squarings, costs a few 1e-15 absolute.
  */
-const tanh = (z: number): number => 1 - 2 / (Math.exp(2 * z) + 1);
+export function cellTanh(z: number): number {
+  const r = (z > 10 ? 10 : z < -10 ? -10 : z) * (2 / 32);
+  let e = 1 + r * (1 + r * (1 / 2 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720))))));
+  e *= e;
+  e *= e;
+  e *= e;
+  e *= e;
+  e *= e;
+  return 1 - 2 / (e + 1);
+}
 
 /**
  * The first step's input row for every example: u_0 = [h_{-1} = 0 | x_0 | 1], [batch, H + I + 1].
- * Inputs: images [batch, steps, I]. Attrs: hidden.
+ * When saving, also the input rows of every step transposed for the weight-gradient product
+ * after the backward loop, inputsT [H + I + 1, steps*batch], columns in step-major order
+ * (t*batch + b): its x and bias rows are filled here, its h rows at t = 0 with zeros, and
+ * cellStep writes h_t into columns t+1 as it computes them (writing the transpose as we go is far
+ * cheaper than a transpose kernel or a transposeA product on wasm).
+ * Inputs: images [batch, steps, I]. Attrs: hidden, save.
  */
-function firstInput(access: ArrayAccess, inputs: Record<string, TensorInfo>, attrs: { hidden: number }): TensorInfo {
+function firstInput(access: ArrayAccess, inputs: Record<string, TensorInfo>, attrs: { hidden: number; save: boolean }): TensorInfo[] {
   const imagesInfo = inputs.images as TensorInfo;
   const [batch, steps, inputSize] = imagesInfo.shape as [number, number, number];
-  const width = attrs.hidden + inputSize + 1;
+  const { hidden } = attrs;
+  const width = hidden + inputSize + 1;
   const u = access.allocate([batch, width]);
-  const [out, images] = [access.read(u.info), access.read(imagesInfo)];
+  const inputsT = attrs.save ? access.allocate([width, steps * batch]) : undefined;
+  const images = access.read(imagesInfo);
+  const out = access.read(u.info);
   for (let b = 0; b < batch; b++) {
     const row = b * width;
-    out.fill(0, row, row + attrs.hidden);
-    out.set(images.subarray(b * steps * inputSize, (b * steps + 1) * inputSize), row + attrs.hidden);
+    out.fill(0, row, row + hidden);
+    out.set(images.subarray(b * steps * inputSize, (b * steps + 1) * inputSize), row + hidden);
     out[row + width - 1] = 1;
   }
-  return u.info;
+  if (inputsT === undefined) return [u.info];
+  const rows = steps * batch;
+  const outT = access.read(inputsT.info);
+  for (let n = 0; n < hidden; n++) outT.fill(0, n * rows, n * rows + batch);
+  for (let b = 0; b < batch; b++) {
+    for (let t = 0; t < steps; t++) {
+      const x = (b * steps + t) * inputSize;
+      const column = t * batch + b;
+      for (let k = 0; k < inputSize; k++) outT[(hidden + k) * rows + column] = images[x + k]!;
+    }
+  }
+  outT.fill(1, (width - 1) * rows, width * rows);
+  return [u.info, inputsT.info];
 }
 
 /**
@@ -89,9 +122,11 @@ function firstInput(access: ArrayAccess, inputs: Record<string, TensorInfo>, att
  * gate blocks (i, 2j, f, o: the j block's pre-activation was doubled so that
  * tanh(j) = 2*sigmoid(2j) - 1 needs no tanh kernel, which is slow on wasm).
  * Inputs: gates [batch, 4H] (sigmoids), cPrev [batch, H] (absent at t = 0),
- * images [batch, steps, I]. Attrs: the step t, whether to save activations.
+ * images [batch, steps, I], inputsT (only when saving; h_t is written into it, see firstInput).
+ * Attrs: the step t, whether to save activations.
  * Outputs: c [batch, H]; then h [batch, H] at the last step, else the next step's input row
- * u_{t+1} = [h_t | x_{t+1} | 1]; then, when saving, [batch, 5H] = i, tanh j, f, o, tanh c.
+ * u_{t+1} = [h_t | x_{t+1} | 1]; then, when saving, tanh c [batch, H] for the backward step
+ * (which reads the other activations from `gates`).
  */
 function cellStep(access: ArrayAccess, inputs: Record<string, TensorInfo>, attrs: { step: number; save: boolean }): TensorInfo[] {
   const gatesInfo = inputs.gates as TensorInfo;
@@ -102,33 +137,31 @@ function cellStep(access: ArrayAccess, inputs: Record<string, TensorInfo>, attrs
   const width = last ? hidden : hidden + inputSize + 1;
   const c = access.allocate([batch, hidden]);
   const next = access.allocate([batch, width]);
-  const saved = attrs.save ? access.allocate([batch, 5 * hidden]) : undefined;
+  const tanhC = attrs.save ? access.allocate([batch, hidden]) : undefined;
   const gates = access.read(gatesInfo);
   const images = access.read(imagesInfo);
   const cPrev = inputs.cPrev === undefined ? undefined : access.read(inputs.cPrev);
+  const inputsT = inputs.inputsT === undefined || last ? undefined : access.read(inputs.inputsT);
   const [cOut, nextOut] = [access.read(c.info), access.read(next.info)];
-  const savedOut = saved === undefined ? undefined : access.read(saved.info);
+  const tanhCOut = tanhC === undefined ? undefined : access.read(tanhC.info);
+  const rows = steps * batch;
   for (let b = 0; b < batch; b++) {
     const g = b * 4 * hidden;
     const s = b * hidden;
     const row = b * width;
+    const column = (attrs.step + 1) * batch + b;
     for (let n = 0; n < hidden; n++) {
       const i = gates[g + n]!;
       const j = 2 * gates[g + hidden + n]! - 1;
       const f = gates[g + 2 * hidden + n]!;
       const o = gates[g + 3 * hidden + n]!;
       const cNew = (cPrev === undefined ? 0 : cPrev[s + n]! * f) + i * j;
-      const tc = tanh(cNew);
+      const tc = cellTanh(cNew);
+      const h = tc * o;
       cOut[s + n] = cNew;
-      nextOut[row + n] = tc * o;
-      if (savedOut !== undefined) {
-        const a = b * 5 * hidden + n;
-        savedOut[a] = i;
-        savedOut[a + hidden] = j;
-        savedOut[a + 2 * hidden] = f;
-        savedOut[a + 3 * hidden] = o;
-        savedOut[a + 4 * hidden] = tc;
-      }
+      nextOut[row + n] = h;
+      if (tanhCOut !== undefined) tanhCOut[s + n] = tc;
+      if (inputsT !== undefined) inputsT[n * rows + column] = h;
     }
     if (!last) {
       const x = (b * steps + attrs.step + 1) * inputSize;
@@ -136,7 +169,7 @@ function cellStep(access: ArrayAccess, inputs: Record<string, TensorInfo>, attrs
       nextOut[row + width - 1] = 1;
     }
   }
-  return saved === undefined ? [c.info, next.info] : [c.info, next.info, saved.info];
+  return tanhC === undefined ? [c.info, next.info] : [c.info, next.info, tanhC.info];
 }
 
 /**
@@ -144,8 +177,8 @@ function cellStep(access: ArrayAccess, inputs: Record<string, TensorInfo>, attrs
  * at the last step) to dL/d(pre-activations) (dz [batch, 4H], for the unscaled j) and
  * dL/dc_{t-1} (dcPrev). dL/dh_t is the sum of dh (through this layer's next step or the
  * output layer) and dhAbove (through the layer stacked above); either may be absent, not both.
- * Inputs: dh [batch, H], dhAbove [batch, H], saved [batch, 5H], cPrev [batch, H]
- * (absent at t = 0), dcNext.
+ * Inputs: dh [batch, H], dhAbove [batch, H], the step's gates [batch, 4H] and tanhC [batch, H]
+ * from the forward pass, cPrev [batch, H] (absent at t = 0), dcNext.
  */
 function backwardStep(access: ArrayAccess, inputs: Record<string, TensorInfo>): TensorInfo[] {
   const shapeInfo = (inputs.dh ?? inputs.dhAbove) as TensorInfo;
@@ -154,20 +187,20 @@ function backwardStep(access: ArrayAccess, inputs: Record<string, TensorInfo>): 
   const dcPrevOut = access.allocate([batch, hidden]);
   const dh = inputs.dh === undefined ? undefined : access.read(inputs.dh);
   const dhAbove = inputs.dhAbove === undefined ? undefined : access.read(inputs.dhAbove);
-  const saved = access.read(inputs.saved as TensorInfo);
+  const gates = access.read(inputs.gates as TensorInfo);
+  const tanhC = access.read(inputs.tanhC as TensorInfo);
   const cPrev = inputs.cPrev === undefined ? undefined : access.read(inputs.cPrev);
   const dcNext = inputs.dcNext === undefined ? undefined : access.read(inputs.dcNext);
   const [dzOut, dcPrev] = [access.read(dz.info), access.read(dcPrevOut.info)];
   for (let b = 0; b < batch; b++) {
     const s = b * hidden;
-    const a = b * 5 * hidden;
     const r = b * 4 * hidden;
     for (let n = 0; n < hidden; n++) {
-      const i = saved[a + n]!;
-      const j = saved[a + hidden + n]!;
-      const f = saved[a + 2 * hidden + n]!;
-      const o = saved[a + 3 * hidden + n]!;
-      const tc = saved[a + 4 * hidden + n]!;
+      const i = gates[r + n]!;
+      const j = 2 * gates[r + hidden + n]! - 1;
+      const f = gates[r + 2 * hidden + n]!;
+      const o = gates[r + 3 * hidden + n]!;
+      const tc = tanhC[s + n]!;
       const dhn = (dh === undefined ? 0 : dh[s + n]!) + (dhAbove === undefined ? 0 : dhAbove[s + n]!);
       const dc = (dcNext === undefined ? 0 : dcNext[s + n]!) + dhn * o * (1 - tc * tc);
       dzOut[r + n] = dc * j * i * (1 - i);
@@ -202,29 +235,17 @@ function hiddenSequence(access: ArrayAccess, inputs: Record<string, TensorInfo>,
 }
 
 /**
- * Lays out the whole sequence for the one weight-gradient product after the loop, rows in
- * step-major order (t*batch + b): inputsT [H + I + 1, steps*batch] = the input rows u_t
- * transposed, and dZ [steps*batch, 4H]. Writing the transpose here is far cheaper than a
- * transpose kernel or a transposeA product on wasm.
- * Inputs: u0..u{steps-1} [batch, H + I + 1], dz0..dz{steps-1} [batch, 4H]. Attrs: steps.
+ * dL/d(pre-activations) of the whole sequence for the one weight-gradient product after the
+ * loop, rows in step-major order (t*batch + b), [steps*batch, 4H].
+ * Inputs: dz0..dz{steps-1} [batch, 4H]. Attrs: steps.
  */
-function stackSequence(access: ArrayAccess, inputs: Record<string, TensorInfo>, attrs: { steps: number }): TensorInfo[] {
+function stackSequence(access: ArrayAccess, inputs: Record<string, TensorInfo>, attrs: { steps: number }): TensorInfo {
   const { steps } = attrs;
-  const [batch, width] = (inputs.u0 as TensorInfo).shape as [number, number];
-  const gates = (inputs.dz0 as TensorInfo).shape[1] as number;
-  const rows = steps * batch;
-  const inputsT = access.allocate([width, rows]);
-  const dZ = access.allocate([rows, gates]);
-  const [uT, dZOut] = [access.read(inputsT.info), access.read(dZ.info)];
-  for (let t = 0; t < steps; t++) {
-    dZOut.set(access.read(inputs[`dz${t}`] as TensorInfo), t * batch * gates);
-    const u = access.read(inputs[`u${t}`] as TensorInfo);
-    for (let k = 0; k < width; k++) {
-      const to = k * rows + t * batch;
-      for (let b = 0; b < batch; b++) uT[to + b] = u[b * width + k]!;
-    }
-  }
-  return [inputsT.info, dZ.info];
+  const [batch, gates] = (inputs.dz0 as TensorInfo).shape as [number, number];
+  const dZ = access.allocate([steps * batch, gates]);
+  const out = access.read(dZ.info);
+  for (let t = 0; t < steps; t++) out.set(access.read(inputs[`dz${t}`] as TensorInfo), t * batch * gates);
+  return dZ.info;
 }
 
 /**
