@@ -17,13 +17,15 @@ import { LayersLstm } from "./layers.js";
 import { StraightforwardLstm } from "./straightforward.js";
 import { summarize, trainingStepFlops } from "./stats.js";
 
-const USAGE = `pnpm bench [--steps 20] [--warmup 3] [--block 5] [--backends cpu,wasm] [--impls parallel,fast,straightforward,layers] [--full]
+const USAGE = `pnpm bench [--steps 20] [--warmup 3] [--warmup-time 2] [--block 5] [--backends cpu,wasm] [--impls parallel,fast,straightforward,layers] [--full]
 
 Times one training step (forward, backward through time, Adam) of the tutorial's
 model (28 steps x 28 inputs, 128 hidden, 10 classes, batch 128) for each
 implementation x backend, interleaved in rounds so machine drift hits every
 row alike: each round, every row runs --block consecutive timed steps, as
-training does, after --warmup untimed steps per row at the start. --full then times the CLI's whole default run (100000 samples and the
+training does, after untimed warm-up steps per row at the start: at least --warmup
+steps and at least --warmup-time seconds (the 2-thread row's worker thread
+compiles its kernels afresh: its first ~15 steps run up to 1.5x slower). --full then times the CLI's whole default run (100000 samples and the
 test accuracy) on wasm and reports its wall time, accuracy and peak RSS.`;
 
 // Trainers to dispose at the end: a ParallelTrainer's worker threads must stop.
@@ -43,6 +45,7 @@ interface Row {
   implementation: Implementation;
   backend: string;
   step: () => Promise<void>;
+  warmupSteps: number;
   timings: number[];
 }
 
@@ -51,6 +54,7 @@ function parseOptions() {
     options: {
       steps: { type: "string", default: "20" },
       warmup: { type: "string", default: "3" },
+      "warmup-time": { type: "string", default: "2" },
       block: { type: "string", default: "5" },
       backends: { type: "string", default: "cpu,wasm" },
       impls: { type: "string", default: "parallel,fast,straightforward,layers" },
@@ -67,6 +71,11 @@ function parseOptions() {
     if (!Number.isInteger(value) || value < 0) throw new Error(`--${flag} must be a non-negative integer, got "${text}"`);
     return value;
   };
+  const nonNegativeNumber = (flag: string, text: string) => {
+    const value = Number(text);
+    if (text.trim() === "" || !Number.isFinite(value) || value < 0) throw new Error(`--${flag} must be a non-negative number of seconds, got "${text}"`);
+    return value;
+  };
   const implementations = values.impls.split(",") as Implementation[];
   for (const name of implementations) {
     if (!(name in IMPLEMENTATION_NAMES)) throw new Error(`--impls: unknown implementation "${name}"`);
@@ -74,6 +83,7 @@ function parseOptions() {
   return {
     steps: Math.max(1, positive("steps", values.steps)),
     warmup: positive("warmup", values.warmup),
+    warmupSeconds: nonNegativeNumber("warmup-time", values["warmup-time"]),
     block: Math.max(1, positive("block", values.block)),
     backends: values.backends.split(","),
     implementations,
@@ -89,7 +99,7 @@ function batchTensors(batch: Batch): { images: tf.Tensor3D; oneHot: tf.Tensor2D 
 }
 
 async function createRow(implementation: Implementation, backend: string, train: Parameters<typeof Batcher.restore>[0]): Promise<Row> {
-  const row = (step: () => Promise<void>): Row => ({ implementation, backend, step, timings: [] });
+  const row = (step: () => Promise<void>): Row => ({ implementation, backend, step, warmupSteps: 0, timings: [] });
   if (implementation === "fast" || implementation === "parallel") {
     const model = SequenceClassifier.create({ hiddenSize: MODEL.hidden, seed: 1 });
     const config = { batchSize: MODEL.batch, learningRate: MODEL.learningRate, seed: 1 };
@@ -174,7 +184,11 @@ async function main(): Promise<void> {
   }
   for (const row of rows) {
     await tf.setBackend(row.backend);
-    for (let step = 0; step < options.warmup; step++) await row.step();
+    const started = performance.now();
+    while (row.warmupSteps < options.warmup || performance.now() - started < options.warmupSeconds * 1000) {
+      await row.step();
+      row.warmupSteps++;
+    }
   }
   // A row's steps run in blocks, as in training: a row timed one step at a time between other
   // rows' seconds-long steps would start every step with cold caches and an idle worker thread.
@@ -193,7 +207,8 @@ async function main(): Promise<void> {
   }
   process.stderr.write("\n");
   console.log(
-    `Training step, batch ${MODEL.batch}, ${options.warmup} warm-up + ${options.steps} timed steps per row, ` +
+    `Training step, batch ${MODEL.batch}, ${options.steps} timed steps per row after at least ${options.warmup} warm-up steps and ` +
+      `${options.warmupSeconds} s (${rows.map((row) => `${row.implementation}/${row.backend} ${row.warmupSteps}`).join(", ")} warm-up steps), ` +
       `interleaved in rounds of ${options.block} consecutive steps per row:`,
   );
   console.log(formatTable(rows));
