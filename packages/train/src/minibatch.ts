@@ -11,7 +11,7 @@ export interface MinibatchInput {
   /** [size] class ids. */
   labels: Int32Array;
   /** Dropout on the output layer's input, when training with it; default unset (none). */
-  dropout?: DropoutSpec;
+  dropout?: DropoutSpec | undefined;
 }
 
 /** What one minibatch's forward and backward pass yields; the caller owns `gradients`. */

@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { SequenceClassifier } from "@mnist/rnn";
 import { evaluate } from "./evaluate.js";
 import type { DropoutSpec } from "./dropout.js";
-import { minibatchGradients, type MinibatchInput } from "./minibatch.js";
+import { minibatchGradients } from "./minibatch.js";
 import { WORKER_BACKENDS, type WorkerReply, type WorkerRequest, type WorkerSetup } from "./parallel-protocol.js";
 
 // One worker thread of ParallelTrainer: its own TensorFlow.js engine and
@@ -48,9 +48,7 @@ async function step(model: SequenceClassifier, size: number, dropout: DropoutSpe
   const { steps, inputSize } = setup.model;
   const images = new Float32Array(setup.images, 0, size * steps * inputSize).slice();
   const labels = new Int32Array(setup.labels, 0, size).slice();
-  const input: MinibatchInput = { size, images, labels };
-  if (dropout !== undefined) input.dropout = dropout;
-  const { loss, accuracy, gradients } = await minibatchGradients(model, input);
+  const { loss, accuracy, gradients } = await minibatchGradients(model, { size, images, labels, dropout });
   try {
     const out = new Float32Array(setup.gradients);
     for (const slot of setup.variables) {

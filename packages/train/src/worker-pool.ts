@@ -159,9 +159,12 @@ export class WorkerPool {
     const own = shares[0] ?? 0;
     let local: MinibatchGradients;
     try {
-      const share: MinibatchInput = { size: own, images: batch.images.subarray(0, own * pixels), labels: batch.labels.subarray(0, own) };
-      const dropout = shareDropout(batch, 0);
-      if (dropout !== undefined) share.dropout = dropout;
+      const share: MinibatchInput = {
+        size: own,
+        images: batch.images.subarray(0, own * pixels),
+        labels: batch.labels.subarray(0, own),
+        dropout: shareDropout(batch, 0),
+      };
       local = await minibatchGradients(this.model, share);
     } catch (error) {
       await Promise.allSettled(replies);
