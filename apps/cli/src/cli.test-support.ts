@@ -1,6 +1,6 @@
 // Helpers for tests that run the CLI in-process or as a child process.
 import { EventEmitter } from "node:events";
-import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -43,11 +43,14 @@ export async function listFiles(dir: string): Promise<string[]> {
 }
 
 /**
- * A small MNIST folder made of the real files' first images, gzipped, so that training and
- * the final test evaluation take a second instead of a minute. The CLI holds out the first
- * 5000 training images for validation, so `trainCount` counts on top of those.
+ * A small MNIST folder, `<root>/mnist`, made of the real files' first images, gzipped, so that
+ * training and the final test evaluation take a second instead of a minute; returns its path.
+ * The CLI holds out the first 5000 training images for validation, so `trainCount` counts on
+ * top of those.
  */
-export async function writeSmallMnist(dir: string, trainCount: number, testCount: number): Promise<void> {
+export async function writeSmallMnist(root: string, trainCount: number, testCount: number): Promise<string> {
+  const dir = join(root, "mnist");
+  await mkdir(dir);
   const { train, test } = await loadMnist();
   const files: [string, MnistSplit, number][] = [
     [MNIST_FILES.trainImages, train, 5000 + trainCount],
@@ -60,6 +63,7 @@ export async function writeSmallMnist(dir: string, trainCount: number, testCount
     await writeFile(join(dir, `${imagesName}.gz`), gzipSync(images));
     await writeFile(join(dir, `${labelsName}.gz`), gzipSync(labels));
   }
+  return dir;
 }
 
 /** Byte offsets of `tag` written as a protobuf string field 1 (Summary.Value.tag) in an event file. */

@@ -10,9 +10,7 @@ let smallData: string;
 
 beforeAll(async () => {
   tmp = await tempDir("run");
-  smallData = join(tmp.path, "mnist");
-  await mkdir(smallData);
-  await writeSmallMnist(smallData, 1280, 300);
+  smallData = await writeSmallMnist(tmp.path, 1280, 300);
 });
 afterAll(() => tmp.remove());
 

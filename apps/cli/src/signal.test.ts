@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -26,9 +26,7 @@ beforeAll(async () => {
   }
   await selectBackend("cpu");
   tmp = await tempDir("signal");
-  smallData = join(tmp.path, "mnist");
-  await mkdir(smallData);
-  await writeSmallMnist(smallData, 1280, 200);
+  smallData = await writeSmallMnist(tmp.path, 1280, 200);
 }, 180_000);
 afterAll(() => tmp?.remove());
 

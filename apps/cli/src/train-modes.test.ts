@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { encode } from "fast-png";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,9 +10,7 @@ let smallData: string;
 
 beforeAll(async () => {
   tmp = await tempDir("modes");
-  smallData = join(tmp.path, "mnist");
-  await mkdir(smallData);
-  await writeSmallMnist(smallData, 1280, 300);
+  smallData = await writeSmallMnist(tmp.path, 1280, 300);
 });
 afterAll(() => tmp.remove());
 
