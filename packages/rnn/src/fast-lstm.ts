@@ -124,7 +124,7 @@ function runLayer(
     preActivations.dispose();
     const kernelInputs: tf.NamedTensorMap = { images: sequence, gates: stepGates };
     if (cell !== undefined) kernelInputs.cPrev = cell;
-    if (inputsT !== undefined) kernelInputs.inputsT = inputsT;
+    if (inputsT !== undefined) kernelInputs.inputsT = inputsT; // written in place: the step adds its h_t (see lstm-kernels.ts)
     const outputs = tf.engine().runKernel(KERNEL_CELL_STEP, kernelInputs, { step, save }) as tf.Tensor2D[];
     const [cNew, next, tanhCNew] = outputs as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D?];
     if (save) {
