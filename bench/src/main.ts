@@ -2,51 +2,46 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
-import { Batcher, type Batch } from "@mnist/data";
 import { loadMnist } from "@mnist/data/node";
 import { SequenceClassifier } from "@mnist/rnn";
-import { Trainer, evaluate } from "@mnist/train";
+import { evaluate } from "@mnist/train";
 import { ParallelTrainer } from "@mnist/train/node";
 import { cliMainScript } from "./cli.js";
-import { LayersLstm } from "./layers.js";
-import { StraightforwardLstm } from "./straightforward.js";
+import { RowProcess, serveRow } from "./row-process.js";
+import { IMPLEMENTATION_NAMES, MODEL, type Implementation } from "./rows.js";
 import { summarize, trainingStepFlops } from "./stats.js";
 
 const USAGE = `pnpm bench [--steps 20] [--warmup 3] [--warmup-time 2] [--block 5] [--backends cpu,wasm] [--impls parallel,fast,straightforward,layers] [--full]
 
 Times one training step (forward, backward through time, Adam) of the tutorial's
 model (28 steps x 28 inputs, 128 hidden, 10 classes, batch 128) for each
-implementation x backend, interleaved in rounds so machine drift hits every
-row alike: each round, every row runs --block consecutive timed steps, as
-training does, after untimed warm-up steps per row at the start: at least --warmup
-steps and at least --warmup-time seconds (the 2-thread row's worker thread
-compiles its kernels afresh: its first ~15 steps run up to 1.5x slower). --full then times the CLI's whole default run (100000 samples and the
+implementation x backend, each row in a process of its own (its peak RSS is the
+table's last column), interleaved in rounds so machine drift hits every row
+alike: each round, every row runs --block consecutive timed steps, as training
+does, after untimed warm-up steps per row at the start: at least --warmup steps
+and at least --warmup-time seconds (the 2-thread row's worker thread compiles
+its kernels afresh: its first ~15 steps run up to 1.5x slower). Then evaluation
+throughput on 1 and 2 threads. --full then times the CLI's whole default run (100000 samples and the
 test accuracy) on wasm and reports its wall time, accuracy and peak RSS.`;
 
-// Trainers to dispose at the end: a ParallelTrainer's worker threads must stop.
-const trainers: Trainer[] = [];
-
-const MODEL = { steps: 28, inputs: 28, hidden: 128, classes: 10, batch: 128, learningRate: 0.001 };
-
-type Implementation = "parallel" | "fast" | "straightforward" | "layers";
-const IMPLEMENTATION_NAMES: Record<Implementation, string> = {
-  parallel: "fused LSTM, 2 threads (ParallelTrainer)",
-  fast: "fused LSTM, 1 thread (Trainer)",
-  straightforward: "per-step concat+matMul",
-  layers: "tf.layers.lstm",
-};
-
 interface Row {
-  implementation: Implementation;
-  backend: string;
-  step: () => Promise<void>;
+  process: RowProcess;
   warmupSteps: number;
   timings: number[];
+  peakRssKiB: number;
+}
+
+/** --row IMPLEMENTATION/BACKEND, as the parent passes it to a row's process. */
+function rowOption(text: string): { implementation: Implementation; backend: string } {
+  const [implementation = "", backend = ""] = text.split("/");
+  if (!(implementation in IMPLEMENTATION_NAMES) || backend === "") throw new Error(`--row must be IMPLEMENTATION/BACKEND, got "${text}"`);
+  return { implementation: implementation as Implementation, backend };
 }
 
 function parseOptions() {
@@ -59,6 +54,8 @@ function parseOptions() {
       backends: { type: "string", default: "cpu,wasm" },
       impls: { type: "string", default: "parallel,fast,straightforward,layers" },
       full: { type: "boolean", default: false },
+      // Internal: run one row as a child process of the benchmark (see row-process.ts).
+      row: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -88,58 +85,29 @@ function parseOptions() {
     backends: values.backends.split(","),
     implementations,
     full: values.full,
+    row: values.row === undefined ? undefined : rowOption(values.row),
   };
-}
-
-function batchTensors(batch: Batch): { images: tf.Tensor3D; oneHot: tf.Tensor2D } {
-  return {
-    images: tf.tensor3d(batch.images, [batch.size, MODEL.steps, MODEL.inputs]),
-    oneHot: tf.tensor2d(batch.oneHot, [batch.size, MODEL.classes]),
-  };
-}
-
-async function createRow(implementation: Implementation, backend: string, train: Parameters<typeof Batcher.restore>[0]): Promise<Row> {
-  const row = (step: () => Promise<void>): Row => ({ implementation, backend, step, warmupSteps: 0, timings: [] });
-  if (implementation === "fast" || implementation === "parallel") {
-    const model = SequenceClassifier.create({ hiddenSize: MODEL.hidden, seed: 1 });
-    const config = { batchSize: MODEL.batch, learningRate: MODEL.learningRate, seed: 1 };
-    const trainer =
-      implementation === "parallel" ? new ParallelTrainer(model, train, config, {}, { workers: 2 }) : new Trainer(model, train, config);
-    trainers.push(trainer);
-    return row(async () => {
-      await trainer.step();
-    });
-  }
-  const batcher = new Batcher(train, { seed: 1 });
-  const baseline =
-    implementation === "layers"
-      ? LayersLstm.create(MODEL.steps, MODEL.inputs, MODEL.hidden, MODEL.classes, MODEL.learningRate)
-      : StraightforwardLstm.create(MODEL.inputs, MODEL.hidden, MODEL.classes, MODEL.learningRate);
-  return row(async () => {
-    const { images, oneHot } = batchTensors(batcher.nextBatch(MODEL.batch));
-    await baseline.trainStep(images, oneHot);
-    images.dispose();
-    oneHot.dispose();
-  });
 }
 
 function formatTable(rows: Row[]): string {
   const flops = trainingStepFlops(MODEL.batch, MODEL.steps, MODEL.inputs, MODEL.hidden, MODEL.classes);
-  const header = ["implementation", "backend", "median ms/step", "min", "max", "samples/s", "GFLOP/s", "speed-up vs tf.layers.lstm"];
+  const header = ["implementation", "backend", "median ms/step", "min", "max", "samples/s", "GFLOP/s", "speed-up vs tf.layers.lstm", "peak RSS MB"];
   const lines = [header, header.map(() => "---")];
   for (const row of rows) {
     const stats = summarize(row.timings);
-    const layers = rows.find((other) => other.implementation === "layers" && other.backend === row.backend);
+    const { implementation, backend } = row.process;
+    const layers = rows.find((other) => other.process.implementation === "layers" && other.process.backend === backend);
     const ratio = layers ? (summarize(layers.timings).median / stats.median).toFixed(1) + "x" : "n/a";
     lines.push([
-      IMPLEMENTATION_NAMES[row.implementation],
-      row.backend,
+      IMPLEMENTATION_NAMES[implementation],
+      backend,
       stats.median.toFixed(1),
       stats.min.toFixed(1),
       stats.max.toFixed(1),
       ((MODEL.batch * 1000) / stats.median).toFixed(0),
       (flops / (stats.median * 1e6)).toFixed(2),
       ratio,
+      (row.peakRssKiB / 1024).toFixed(0),
     ]);
   }
   return lines.map((cells) => `| ${cells.join(" | ")} |`).join("\n");
@@ -176,42 +144,41 @@ async function timeFullRun(): Promise<void> {
 
 async function main(): Promise<void> {
   const options = parseOptions();
-  const { train, test } = await loadMnist();
-  const rows: Row[] = [];
+  if (options.row !== undefined) return serveRow(options.row.implementation, options.row.backend);
   for (const backend of options.backends) {
+    const known = Object.keys(tf.engine().registryFactory);
+    if (!known.includes(backend)) throw new Error(`--backends: unknown backend "${backend}" (this benchmark has ${known.join(", ")})`);
     if (!(await tf.setBackend(backend))) throw new Error(`--backends: backend "${backend}" failed to initialise`);
-    for (const implementation of options.implementations) rows.push(await createRow(implementation, backend, train));
   }
-  for (const row of rows) {
-    await tf.setBackend(row.backend);
-    const started = performance.now();
-    while (row.warmupSteps < options.warmup || performance.now() - started < options.warmupSeconds * 1000) {
-      await row.step();
-      row.warmupSteps++;
-    }
-  }
-  // A row's steps run in blocks, as in training: a row timed one step at a time between other
-  // rows' seconds-long steps would start every step with cold caches and an idle worker thread.
-  const rounds = Math.ceil(options.steps / options.block);
-  for (let round = 0; round < rounds; round++) {
-    for (const row of rows) {
-      await tf.setBackend(row.backend);
-      const block = Math.min(options.block, options.steps - row.timings.length);
-      for (let step = 0; step < block; step++) {
-        const started = performance.now();
-        await row.step();
-        row.timings.push(performance.now() - started);
+  const rows: Row[] = [];
+  try {
+    const script = fileURLToPath(import.meta.url);
+    for (const backend of options.backends) {
+      for (const implementation of options.implementations) {
+        rows.push({ process: await RowProcess.start(script, implementation, backend), warmupSteps: 0, timings: [], peakRssKiB: 0 });
       }
     }
-    process.stderr.write(`\rround ${round + 1}/${rounds}`);
+    for (const row of rows) row.warmupSteps = await row.process.warmUp(options.warmup, options.warmupSeconds);
+    // A row's steps run in blocks, as in training: a row timed one step at a time between other
+    // rows' seconds-long steps would start every step with cold caches and an idle worker thread.
+    const rounds = Math.ceil(options.steps / options.block);
+    for (let round = 0; round < rounds; round++) {
+      for (const row of rows) row.timings.push(...(await row.process.block(Math.min(options.block, options.steps - row.timings.length))));
+      process.stderr.write(`\rround ${round + 1}/${rounds}`);
+    }
+    process.stderr.write("\n");
+    for (const row of rows) row.peakRssKiB = await row.process.finish();
+  } catch (error) {
+    for (const row of rows) row.process.kill();
+    throw error;
   }
-  process.stderr.write("\n");
   console.log(
-    `Training step, batch ${MODEL.batch}, ${options.steps} timed steps per row after at least ${options.warmup} warm-up steps and ` +
-      `${options.warmupSeconds} s (${rows.map((row) => `${row.implementation}/${row.backend} ${row.warmupSteps}`).join(", ")} warm-up steps), ` +
-      `interleaved in rounds of ${options.block} consecutive steps per row:`,
+    `Training step, batch ${MODEL.batch}, each row in its own process, ${options.steps} timed steps per row after at least ${options.warmup} ` +
+      `warm-up steps and ${options.warmupSeconds} s (${rows.map((row) => `${row.process.implementation}/${row.process.backend} ${row.warmupSteps}`).join(", ")} ` +
+      `warm-up steps), interleaved in rounds of ${options.block} consecutive steps per row:`,
   );
   console.log(formatTable(rows));
+  const { train, test } = await loadMnist();
   for (const backend of options.backends) {
     await tf.setBackend(backend);
     const model = SequenceClassifier.create({ hiddenSize: MODEL.hidden, seed: 1 });
@@ -225,8 +192,6 @@ async function main(): Promise<void> {
         `${shared.imagesPerSecond.toFixed(0)} images/s (2 threads)`,
     );
   }
-  for (const trainer of trainers) trainer.dispose();
-  console.log(`peak RSS of this benchmark process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   if (options.full) await timeFullRun();
 }
 

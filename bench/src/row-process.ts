@@ -1,0 +1,134 @@
+import { fork, type ChildProcess } from "node:child_process";
+import * as tf from "@tensorflow/tfjs-core";
+import { loadMnist } from "@mnist/data/node";
+import { createRowStep, type Implementation } from "./rows.js";
+
+// Each benchmark row runs in a process of its own, as a user's training would: no row shares a
+// wasm heap, a garbage-collected heap or tfjs's tensor registry with another, and each row's
+// peak RSS is its own. The parent only says what to run next; rows still take turns.
+
+type RowRequest =
+  | { kind: "warmup"; steps: number; seconds: number }
+  | { kind: "block"; steps: number }
+  | { kind: "finish" };
+
+type RowReply =
+  | { kind: "ready" }
+  | { kind: "warmedUp"; steps: number }
+  | { kind: "timings"; milliseconds: number[] }
+  | { kind: "finished"; peakRssKiB: number }
+  | { kind: "error"; message: string };
+
+/** The parent's handle on one row's process. */
+export class RowProcess {
+  private output = "";
+  private pending: { resolve(reply: RowReply): void; reject(error: Error): void } | undefined;
+
+  private constructor(
+    readonly implementation: Implementation,
+    readonly backend: string,
+    private readonly child: ChildProcess,
+  ) {
+    // The children's console (tfjs's banner, warnings) is shown only when a row fails.
+    child.stdout?.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
+    child.on("message", (reply: RowReply) => {
+      const pending = this.pending;
+      this.pending = undefined;
+      if (reply.kind === "error") pending?.reject(this.failure(reply.message));
+      else pending?.resolve(reply);
+    });
+    child.on("exit", (code) => {
+      const pending = this.pending;
+      this.pending = undefined;
+      pending?.reject(this.failure(`its process exited with code ${code}`));
+    });
+  }
+
+  /** Starts `script` (this benchmark's entry) as the row's process and waits until its model is built. */
+  static async start(script: string, implementation: Implementation, backend: string): Promise<RowProcess> {
+    const child = fork(script, ["--row", `${implementation}/${backend}`], { stdio: ["ignore", "pipe", "pipe", "ipc"] });
+    const row = new RowProcess(implementation, backend, child);
+    await row.next(undefined);
+    return row;
+  }
+
+  /** Untimed steps until both `steps` and `seconds` have passed; resolves to the steps taken. */
+  async warmUp(steps: number, seconds: number): Promise<number> {
+    const reply = await this.next({ kind: "warmup", steps, seconds });
+    return reply.kind === "warmedUp" ? reply.steps : 0;
+  }
+
+  /** `steps` consecutive timed steps; resolves to each one's milliseconds. */
+  async block(steps: number): Promise<number[]> {
+    const reply = await this.next({ kind: "block", steps });
+    return reply.kind === "timings" ? reply.milliseconds : [];
+  }
+
+  /** Frees the row and ends its process; resolves to the process's peak RSS in KiB. */
+  async finish(): Promise<number> {
+    const reply = await this.next({ kind: "finish" });
+    return reply.kind === "finished" ? reply.peakRssKiB : 0;
+  }
+
+  /** Stops the process whatever it is doing (after a failure elsewhere). */
+  kill(): void {
+    this.child.kill();
+  }
+
+  private next(request: RowRequest | undefined): Promise<RowReply> {
+    return new Promise<RowReply>((resolve, reject) => {
+      this.pending = { resolve, reject };
+      if (request !== undefined) this.child.send(request);
+    });
+  }
+
+  private failure(reason: string): Error {
+    return new Error(`benchmark row ${this.implementation}/${this.backend}: ${reason}\n${this.output}`);
+  }
+}
+
+/** The row's side: builds the row on `backend`, then serves the parent's requests one at a time. */
+export async function serveRow(implementation: Implementation, backend: string): Promise<void> {
+  // The last reply closes the channel once sent, so the process can end.
+  const send = (reply: RowReply, last = false): void => {
+    process.send?.(reply, undefined, undefined, () => {
+      if (last) process.disconnect();
+    });
+  };
+  const fail = (error: unknown): void => send({ kind: "error", message: error instanceof Error ? error.message : String(error) }, true);
+  try {
+    if (!(await tf.setBackend(backend))) throw new Error(`backend "${backend}" failed to initialise`);
+    const { train } = await loadMnist();
+    const row = createRowStep(implementation, train);
+    const timedSteps = async (count: number): Promise<number[]> => {
+      const milliseconds: number[] = [];
+      for (let step = 0; step < count; step++) {
+        const started = performance.now();
+        await row.step();
+        milliseconds.push(performance.now() - started);
+      }
+      return milliseconds;
+    };
+    const handle = async (request: RowRequest): Promise<void> => {
+      if (request.kind === "warmup") {
+        const started = performance.now();
+        let steps = 0;
+        while (steps < request.steps || performance.now() - started < request.seconds * 1000) {
+          await row.step();
+          steps++;
+        }
+        send({ kind: "warmedUp", steps });
+      } else if (request.kind === "block") {
+        send({ kind: "timings", milliseconds: await timedSteps(request.steps) });
+      } else {
+        row.dispose();
+        send({ kind: "finished", peakRssKiB: process.resourceUsage().maxRSS }, true);
+      }
+    };
+    process.on("message", (request: RowRequest) => void handle(request).catch(fail));
+    send({ kind: "ready" });
+  } catch (error) {
+    fail(error);
+  }
+}

@@ -1,0 +1,56 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { Batcher, type MnistSplit } from "@mnist/data";
+import { SequenceClassifier } from "@mnist/rnn";
+import { Trainer } from "@mnist/train";
+import { ParallelTrainer } from "@mnist/train/node";
+import { LayersLstm } from "./layers.js";
+import { StraightforwardLstm } from "./straightforward.js";
+
+/** The tutorial's model and minibatch, for every row. */
+export const MODEL = { steps: 28, inputs: 28, hidden: 128, classes: 10, batch: 128, learningRate: 0.001 };
+
+export type Implementation = "parallel" | "fast" | "straightforward" | "layers";
+export const IMPLEMENTATION_NAMES: Record<Implementation, string> = {
+  parallel: "fused LSTM, 2 threads (ParallelTrainer)",
+  fast: "fused LSTM, 1 thread (Trainer)",
+  straightforward: "per-step concat+matMul",
+  layers: "tf.layers.lstm",
+};
+
+/** One implementation's training step on the current backend, and how to free it. */
+export interface RowStep {
+  step(): Promise<void>;
+  dispose(): void;
+}
+
+export function createRowStep(implementation: Implementation, train: MnistSplit): RowStep {
+  if (implementation === "fast" || implementation === "parallel") {
+    const model = SequenceClassifier.create({ hiddenSize: MODEL.hidden, seed: 1 });
+    const config = { batchSize: MODEL.batch, learningRate: MODEL.learningRate, seed: 1 };
+    const trainer =
+      implementation === "parallel" ? new ParallelTrainer(model, train, config, {}, { workers: 2 }) : new Trainer(model, train, config);
+    return {
+      step: async () => {
+        await trainer.step();
+      },
+      // A ParallelTrainer's worker thread must stop, or the process stays up.
+      dispose: () => trainer.dispose(),
+    };
+  }
+  const batcher = new Batcher(train, { seed: 1 });
+  const baseline =
+    implementation === "layers"
+      ? LayersLstm.create(MODEL.steps, MODEL.inputs, MODEL.hidden, MODEL.classes, MODEL.learningRate)
+      : StraightforwardLstm.create(MODEL.inputs, MODEL.hidden, MODEL.classes, MODEL.learningRate);
+  return {
+    step: async () => {
+      const batch = batcher.nextBatch(MODEL.batch);
+      const images = tf.tensor3d(batch.images, [batch.size, MODEL.steps, MODEL.inputs]);
+      const oneHot = tf.tensor2d(batch.oneHot, [batch.size, MODEL.classes]);
+      await baseline.trainStep(images, oneHot);
+      images.dispose();
+      oneHot.dispose();
+    },
+    dispose: () => baseline.dispose(),
+  };
+}
