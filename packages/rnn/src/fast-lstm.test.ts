@@ -37,7 +37,7 @@ function plainLossAndGradients(
   images: tf.Tensor3D,
   labels: tf.Tensor1D,
   parameters: Record<string, tf.Tensor>,
-  model: ModelConfig = config,
+  model: ModelConfig,
   outputMask?: tf.Tensor2D,
 ) {
   const names = Object.keys(parameters);
@@ -53,6 +53,47 @@ function plainLossAndGradients(
   };
 }
 
+/**
+ * The fast path's loss, logits and every gradient (the same set of them) within TOLERANCE of the
+ * plain path's; returns the plain path's result.
+ */
+function expectFastMatchesPlain(
+  images: tf.Tensor3D,
+  labels: tf.Tensor1D,
+  parameters: Record<string, tf.Tensor>,
+  model: ModelConfig,
+  outputMask?: tf.Tensor2D,
+) {
+  const fast = fastLossAndGradients(images, labels, parameters, model, outputMask);
+  const plain = plainLossAndGradients(images, labels, parameters, model, outputMask);
+  expect(relativeError(fast.loss, plain.loss)).toBeLessThan(TOLERANCE);
+  expect(relativeError(fast.logits, plain.logits)).toBeLessThan(TOLERANCE);
+  expect(Object.keys(fast.gradients).sort()).toEqual(Object.keys(parameters).sort());
+  for (const name of Object.keys(parameters)) {
+    expect(relativeError(fast.gradients[name]!, plain.gradients[name]!), name).toBeLessThan(TOLERANCE);
+  }
+  return plain;
+}
+
+/**
+ * Under tf.grads, the fast logits' custom gradient (images included) within TOLERANCE of autodiff
+ * through the plain logits, for a random weighted sum of the logits of `batch` random images.
+ */
+function expectLogitGradientsMatchAutodiff(model: ModelConfig, batch: number, seed: number): void {
+  tf.tidy(() => {
+    const parameters = randomParameters(seed, model);
+    const names = Object.keys(parameters);
+    const images = tf.tensor3d(randomValues(batch * model.steps * model.inputSize, seededUniform(seed + 1)), [batch, model.steps, model.inputSize]);
+    const weights = tf.randomNormal([batch, model.classes], 0, 1, "float32", seed + 2);
+    const objective = (forwardPass: typeof fastLogits) => (x: tf.Tensor, ...values: tf.Tensor[]) =>
+      tf.sum(tf.mul(forwardPass(x as tf.Tensor3D, Object.fromEntries(names.map((n, k) => [n, values[k]!])), model), weights));
+    const inputs = [images, ...names.map((name) => parameters[name]!)];
+    const fast = tf.grads(objective(fastLogits))(inputs);
+    const plain = tf.grads(objective(plainLogits))(inputs);
+    fast.forEach((gradient, k) => expect(relativeError(gradient, plain[k]!), k === 0 ? "images" : names[k - 1]).toBeLessThan(TOLERANCE));
+  });
+}
+
 describe.each(BACKENDS)("fast LSTM path on %s", (backend) => {
   beforeAll(() => useBackend(backend));
 
@@ -64,13 +105,7 @@ describe.each(BACKENDS)("fast LSTM path on %s", (backend) => {
       const pixels = randomValues(batch * config.steps * config.inputSize, uniform).map((v) => (v < 0 ? 0 : v));
       const images = tf.tensor3d(pixels, [batch, config.steps, config.inputSize]);
       const labels = tf.tensor1d(Array.from({ length: batch }, (_, k) => (3 * k + 1) % config.classes), "int32");
-      const fast = fastLossAndGradients(images, labels, parameters, config);
-      const plain = plainLossAndGradients(images, labels, parameters);
-      expect(relativeError(fast.loss, plain.loss)).toBeLessThan(TOLERANCE);
-      expect(relativeError(fast.logits, plain.logits)).toBeLessThan(TOLERANCE);
-      for (const name of Object.keys(parameters)) {
-        expect(relativeError(fast.gradients[name]!, plain.gradients[name]!), name).toBeLessThan(TOLERANCE);
-      }
+      expectFastMatchesPlain(images, labels, parameters, config);
     });
   });
 
@@ -87,13 +122,7 @@ describe.each(BACKENDS)("fast LSTM path on %s", (backend) => {
         const maskValues = randomValues(batch * masked.hiddenSize, seededUniform(batch + 90)).map((v) => (v < 0 ? 0 : 2));
         expect(maskValues).toContain(0);
         const mask = tf.tensor2d(maskValues, [batch, masked.hiddenSize]);
-        const fast = fastLossAndGradients(images, labels, parameters, masked, mask);
-        const plain = plainLossAndGradients(images, labels, parameters, masked, mask);
-        expect(relativeError(fast.loss, plain.loss)).toBeLessThan(TOLERANCE);
-        expect(relativeError(fast.logits, plain.logits)).toBeLessThan(TOLERANCE);
-        for (const name of Object.keys(parameters)) {
-          expect(relativeError(fast.gradients[name]!, plain.gradients[name]!), name).toBeLessThan(TOLERANCE);
-        }
+        const plain = expectFastMatchesPlain(images, labels, parameters, masked, mask);
         // The mask matters: without it the logits are others.
         const unmasked = fastLossAndGradients(images, labels, parameters, masked);
         expect(relativeError(unmasked.logits, plain.logits)).toBeGreaterThan(1e-2);
@@ -110,30 +139,12 @@ describe.each(BACKENDS)("fast LSTM path on %s", (backend) => {
         const pixels = randomValues(batch * stacked.steps * stacked.inputSize, seededUniform(batch + 50)).map((v) => (v < 0 ? 0 : v));
         const images = tf.tensor3d(pixels, [batch, stacked.steps, stacked.inputSize]);
         const labels = tf.tensor1d(Array.from({ length: batch }, (_, k) => (2 * k + 3) % stacked.classes), "int32");
-        const fast = fastLossAndGradients(images, labels, parameters, stacked);
-        const plain = plainLossAndGradients(images, labels, parameters, stacked);
-        expect(relativeError(fast.loss, plain.loss)).toBeLessThan(TOLERANCE);
-        expect(relativeError(fast.logits, plain.logits)).toBeLessThan(TOLERANCE);
-        expect(Object.keys(fast.gradients).sort()).toEqual(Object.keys(parameters).sort());
-        for (const name of Object.keys(parameters)) {
-          expect(relativeError(fast.gradients[name]!, plain.gradients[name]!), name).toBeLessThan(TOLERANCE);
-        }
+        expectFastMatchesPlain(images, labels, parameters, stacked);
       });
     });
 
     it("gives logits differentiable by tf.grads (images included) that agree with autodiff", () => {
-      tf.tidy(() => {
-        const parameters = randomParameters(17, stacked);
-        const names = Object.keys(parameters);
-        const images = tf.tensor3d(randomValues(2 * stacked.steps * stacked.inputSize, seededUniform(18)), [2, stacked.steps, stacked.inputSize]);
-        const weights = tf.randomNormal([2, stacked.classes], 0, 1, "float32", 19);
-        const objective = (forwardPass: typeof fastLogits) => (x: tf.Tensor, ...values: tf.Tensor[]) =>
-          tf.sum(tf.mul(forwardPass(x as tf.Tensor3D, Object.fromEntries(names.map((n, k) => [n, values[k]!])), stacked), weights));
-        const inputs = [images, ...names.map((name) => parameters[name]!)];
-        const fast = tf.grads(objective(fastLogits))(inputs);
-        const plain = tf.grads(objective(plainLogits))(inputs);
-        fast.forEach((gradient, k) => expect(relativeError(gradient, plain[k]!), k === 0 ? "images" : names[k - 1]).toBeLessThan(TOLERANCE));
-      });
+      expectLogitGradientsMatchAutodiff(stacked, 2, 17);
     });
 
     it("evaluates without keeping per-step activations", () => {
@@ -155,12 +166,7 @@ describe.each(BACKENDS)("fast LSTM path on %s", (backend) => {
       const values = randomValues(2 * 784, seededUniform(12)).map((v) => (v < 0 ? 0 : v));
       const images = tf.tensor3d(values, [2, 784, 1]);
       const labels = tf.tensor1d([4, 9], "int32");
-      const fast = fastLossAndGradients(images, labels, parameters, pixels);
-      const plain = plainLossAndGradients(images, labels, parameters, pixels);
-      expect(relativeError(fast.logits, plain.logits)).toBeLessThan(TOLERANCE);
-      for (const name of Object.keys(parameters)) {
-        expect(relativeError(fast.gradients[name]!, plain.gradients[name]!), name).toBeLessThan(TOLERANCE);
-      }
+      expectFastMatchesPlain(images, labels, parameters, pixels);
     });
   });
 
@@ -182,18 +188,7 @@ describe.each(BACKENDS)("fast LSTM path on %s", (backend) => {
   });
 
   it("gives logits differentiable by tf.grads (images included) that agree with autodiff of the plain LSTM", () => {
-    tf.tidy(() => {
-      const parameters = randomParameters(7);
-      const names = Object.keys(parameters);
-      const images = tf.tensor3d(randomValues(3 * config.steps * config.inputSize, seededUniform(8)), [3, config.steps, config.inputSize]);
-      const weights = tf.randomNormal([3, config.classes], 0, 1, "float32", 9);
-      const objective = (forwardPass: typeof fastLogits) => (x: tf.Tensor, ...values: tf.Tensor[]) =>
-        tf.sum(tf.mul(forwardPass(x as tf.Tensor3D, Object.fromEntries(names.map((n, k) => [n, values[k]!])), config), weights));
-      const inputs = [images, ...names.map((name) => parameters[name]!)];
-      const fast = tf.grads(objective(fastLogits))(inputs);
-      const plain = tf.grads(objective(plainLogits))(inputs);
-      fast.forEach((gradient, k) => expect(relativeError(gradient, plain[k]!), k === 0 ? "images" : names[k - 1]).toBeLessThan(TOLERANCE));
-    });
+    expectLogitGradientsMatchAutodiff(config, 3, 7);
   });
 
   it("evaluates large batches without keeping per-step activations", () => {
