@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { splitValidation } from "@mnist/data";
 import { loadMnist } from "@mnist/data/node";
-import { SequenceClassifier } from "@mnist/rnn";
+import { loadModel } from "@mnist/rnn/node";
 import { Trainer } from "@mnist/train";
 import { selectBackend } from "./backend.js";
 import { maskedCrc32c } from "@mnist/summary";
@@ -68,7 +68,7 @@ describe.each([
     expect(command).toBe(`mnist-rnn train --resume ${save} --save ${save} --logdir ${logdir} --run r --backend cpu --data ${smallData}`);
 
     // The checkpoint holds a loadable model and a trainer part-way through.
-    const model = await SequenceClassifier.load(await resolveModelFolder("--model", save));
+    const model = await loadModel(await resolveModelFolder("--model", save));
     expect(model.config.hiddenSize).toBe(8);
     model.dispose();
     const { train } = splitValidation((await loadMnist(smallData)).train, 5000);

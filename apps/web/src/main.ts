@@ -3,7 +3,7 @@ import type { SequenceClassifier } from "@mnist/rnn";
 import { formatTestLine, type EvaluationResult } from "@mnist/train";
 import { startBackend } from "./backend.js";
 import { TrainingChart } from "./chart.js";
-import { classifyDrawing } from "./classify.js";
+import { classifyDrawing, DRAWN_IMAGE_SIDE } from "./classify.js";
 import { DrawingPad } from "./drawing-pad.js";
 import { fetchMnist } from "./mnist.js";
 import { download, downloadModel, modelFromFiles } from "./model-files.js";
@@ -81,7 +81,7 @@ function showReading(): void {
   }
   try {
     const reading = classifyDrawing(model, pad.pixels());
-    paintDigit(modelView, reading.pixels, model.config.steps);
+    paintDigit(modelView, reading.pixels, DRAWN_IMAGE_SIDE);
     prediction.textContent = reading.digit === undefined ? "" : String(reading.digit);
     bars.show(reading.probabilities, reading.digit);
   } catch (error) {

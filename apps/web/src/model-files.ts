@@ -1,6 +1,6 @@
-import { SequenceClassifier } from "@mnist/rnn";
-
-const MODEL_JSON = "model.json";
+import { modelSequenceInput } from "@mnist/data";
+import { MODEL_JSON, ModelFormatError, readModel, writeModel, type SequenceClassifier } from "@mnist/rnn";
+import { DRAWN_IMAGE_SIDE } from "./classify.js";
 
 /**
  * A model from the files of a folder written by `mnist-rnn train --save` (or by this page):
@@ -8,43 +8,29 @@ const MODEL_JSON = "model.json";
  */
 export async function modelFromFiles(files: readonly File[]): Promise<SequenceClassifier> {
   const byName = new Map(files.map((file) => [file.name, file]));
-  const modelFile = byName.get(MODEL_JSON);
-  if (modelFile === undefined) {
-    throw new Error(`no ${MODEL_JSON} among the ${files.length} chosen files (${[...byName.keys()].join(", ")}); choose the folder saved with --save, or its model.json and weights.bin`);
-  }
-  const modelJson = JSON.parse(await modelFile.text()) as { weightsManifest?: { paths?: string[] }[] };
-  const paths = (modelJson.weightsManifest ?? []).flatMap((group) => group.paths ?? []);
-  const shards: Uint8Array[] = [];
-  for (const path of paths) {
-    const shard = byName.get(path);
-    if (shard === undefined) throw new Error(`${MODEL_JSON} lists the weights file "${path}", which was not chosen; choose it too`);
-    shards.push(new Uint8Array(await shard.arrayBuffer()));
-  }
-  const weights = new Uint8Array(shards.reduce((sum, shard) => sum + shard.length, 0));
-  let offset = 0;
-  for (const shard of shards) {
-    weights.set(shard, offset);
-    offset += shard.length;
-  }
-  const model = SequenceClassifier.fromArtifacts(modelJson, weights.buffer);
-  // The CLI can train on pixel sequences or permuted images; the pad draws 28 rows of 28 pixels.
-  const { steps, inputSize } = model.config;
-  const permuted = model.metadata.permute !== undefined;
-  if (steps !== 28 || inputSize !== 28 || permuted) {
+  const model = await readModel(async (name) => {
+    const file = byName.get(name);
+    if (file === undefined) {
+      const hint = name === MODEL_JSON ? "choose the folder saved with --save, or its model.json and weights.bin" : `${MODEL_JSON} lists it: choose it too`;
+      throw new ModelFormatError(name, "(file)", "one of the chosen files", `only ${[...byName.keys()].join(", ")}`, hint);
+    }
+    return new Uint8Array(await file.arrayBuffer());
+  });
+  try {
+    // The pad draws MNIST-sized digits; the model must read such images (rows or pixels, permuted or not).
+    modelSequenceInput(model, { rows: DRAWN_IMAGE_SIDE, cols: DRAWN_IMAGE_SIDE }, MODEL_JSON);
+  } catch (error) {
     model.dispose();
-    throw new Error(
-      `this page reads digits as 28 rows of 28 pixels; the chosen model reads ${steps} steps of ${inputSize}${permuted ? " of permuted pixels" : ""} (train it with --sequence rows and without --permute)`,
-    );
+    throw error;
   }
   return model;
 }
 
-/** The same two files the CLI's --save writes, as downloads. */
+/** The same files the CLI's --save writes, as downloads. */
 export async function downloadModel(model: SequenceClassifier): Promise<void> {
-  const { modelJson, weights } = await model.toArtifacts();
-  const weightsFile = (modelJson as { weightsManifest: { paths: string[] }[] }).weightsManifest[0]?.paths[0] ?? "weights.bin";
-  download(new Blob([`${JSON.stringify(modelJson, null, 2)}\n`], { type: "application/json" }), MODEL_JSON);
-  download(new Blob([weights], { type: "application/octet-stream" }), weightsFile);
+  await writeModel(model, async (name, bytes) => {
+    download(new Blob([bytes as BlobPart], { type: name === MODEL_JSON ? "application/json" : "application/octet-stream" }), name);
+  });
 }
 
 export function download(blob: Blob, fileName: string): void {

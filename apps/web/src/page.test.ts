@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { preprocessDigit, type Mnist } from "@mnist/data";
 import { loadMnist } from "@mnist/data/node";
 import { SequenceClassifier } from "@mnist/rnn";
+import { loadModel, saveModel } from "@mnist/rnn/node";
 import { maskedCrc32c } from "@mnist/summary";
 import { evaluate, Trainer } from "@mnist/train";
 import { serveStatic } from "./static-server.test-support.js";
@@ -53,7 +54,7 @@ async function trainCliModel(mnist: Mnist, dir: string): Promise<number> {
   await trainer.run();
   trainer.dispose();
   const { accuracy } = await evaluate(model, mnist.test);
-  await model.save(dir);
+  await saveModel(model, dir);
   model.dispose();
   return accuracy;
 }
@@ -199,7 +200,7 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
     const files = await downloads(page, 2, () => page.click("#download-model"));
     for (const file of files) await file.saveAs(join(modelDir, file.suggestedFilename()));
     expect(files.map((file) => file.suggestedFilename()).sort()).toEqual(["model.json", "weights.bin"]);
-    const model = await SequenceClassifier.load(modelDir);
+    const model = await loadModel(modelDir);
     expect(model.config.hiddenSize).toBe(32);
     const pageAccuracy = Number((await page.textContent("#test-accuracy"))?.split(" ")[0]);
     const { accuracy } = await evaluate(model, mnist.test);
@@ -256,7 +257,7 @@ describe.skipIf(!hasChromium)("the web page in Chromium", () => {
     // float rounding; a broken pipeline misses most.
     const padSize = 280; // index.html's pad
     const cell = padSize / cols;
-    const model = await SequenceClassifier.load(dir);
+    const model = await loadModel(dir);
     const expected = digits.map((digit) => {
       const data = new Uint8ClampedArray(padSize * padSize * 4);
       for (let y = 0; y < padSize; y++) {

@@ -63,3 +63,18 @@ export class MnistDownloadError extends Error {
     this.actual = actual;
   }
 }
+
+/** A model's recorded SequenceInput (or one passed in) that no image can be read as. */
+export class SequenceInputError extends Error {
+  override readonly name = "SequenceInputError";
+  constructor(
+    /** Where the value came from, e.g. a model.json path. */
+    readonly source: string,
+    /** The bad field, e.g. "userDefinedMetadata.sequenceInput.order". */
+    readonly field: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(`${source}: ${field}: expected ${expected}, found ${actual}`);
+  }
+}

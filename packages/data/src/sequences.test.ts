@@ -2,7 +2,19 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { Batcher } from "./batches.js";
 import { mnistSplitFromIdx, type MnistSplit } from "./mnist.js";
 import { realTestSlice } from "./mnist-slice.test-support.js";
-import { permutePixels, pixelPermutation, toSequences } from "./sequences.js";
+import { SequenceInputError } from "./errors.js";
+import {
+  modelSequenceInput,
+  permutePixels,
+  pixelPermutation,
+  ROWS_INPUT,
+  sequenceInputMetadata,
+  sequenceInputOf,
+  sequencePixels,
+  sequenceShape,
+  toSequences,
+  type SequenceInput,
+} from "./sequences.js";
 
 let digits: MnistSplit;
 
@@ -34,7 +46,7 @@ describe("permutePixels", () => {
     const bytes = digits.images.subarray(0, 3 * 784);
     const floats = permutePixels(Float32Array.from(bytes, (v) => v / 255), permutation);
     expect(floats).toBeInstanceOf(Float32Array);
-    const expected = toSequences({ ...digits, images: bytes, labels: digits.labels.subarray(0, 3), count: 3 }, { permute: 5 }).images;
+    const expected = toSequences({ ...digits, images: bytes, labels: digits.labels.subarray(0, 3), count: 3 }, { order: "rows", permute: 5 }).images;
     expect(floats).toEqual(Float32Array.from(expected, (v) => v / 255));
   });
 
@@ -83,6 +95,54 @@ describe("toSequences", () => {
   });
 
   it("names a sequence order it does not know", () => {
-    expect(() => toSequences(digits, { order: "columns" as never })).toThrow(/one of rows, pixels, got "columns"/);
+    expect(() => toSequences(digits, { order: "columns" as never })).toThrow(SequenceInputError);
+    expect(() => toSequences(digits, { order: "columns" as never })).toThrow(/input\.order: expected "rows" or "pixels", found "columns"/);
+  });
+});
+
+describe("sequence input in a model's metadata", () => {
+  it("round-trips through the metadata and reads images as the model was trained", () => {
+    for (const input of [{ order: "rows" }, { order: "pixels" }, { order: "pixels", permute: 7 }, { order: "rows", permute: 3 }] as SequenceInput[]) {
+      const metadata = JSON.parse(JSON.stringify({ note: "kept", ...sequenceInputMetadata(input) }));
+      const read = sequenceInputOf(metadata, "m/model.json");
+      expect(read).toEqual(input);
+      expect(toSequences(digits, read).images).toEqual(toSequences(digits, input).images);
+    }
+  });
+
+  it("reads rows when the metadata records no input", () => {
+    expect(sequenceInputOf({})).toEqual(ROWS_INPUT);
+    expect(sequenceShape(ROWS_INPUT, 28, 28)).toEqual({ steps: 28, inputSize: 28 });
+    expect(sequenceShape({ order: "pixels" }, 28, 28)).toEqual({ steps: 784, inputSize: 1 });
+  });
+
+  it("names the file and the field of a recorded input no image can be read as", () => {
+    const cases: [unknown, RegExp][] = [
+      ["rows", /m\/model\.json: userDefinedMetadata\.sequenceInput: expected an object \{ order, permute\? \}, found "rows"/],
+      [{ order: "columns" }, /userDefinedMetadata\.sequenceInput\.order: expected "rows" or "pixels", found "columns"/],
+      [{ order: "pixels", permute: 1.5 }, /userDefinedMetadata\.sequenceInput\.permute: expected an integer seed \(or no field\), found 1\.5/],
+      [{ order: "rows", flip: true }, /userDefinedMetadata\.sequenceInput\.flip: expected only the fields order and permute/],
+      [{ order: "\u001b[31mred" }, /found "\\u001b\[31mred"/],
+    ];
+    for (const [recorded, message] of cases) {
+      expect(() => sequenceInputOf({ sequenceInput: recorded }, "m/model.json")).toThrow(message);
+    }
+  });
+
+  it("checks that a model's shape fits how its metadata says it reads images", () => {
+    const pixelsModel = { metadata: sequenceInputMetadata({ order: "pixels", permute: 2 }), config: { steps: 784, inputSize: 1 } };
+    expect(modelSequenceInput(pixelsModel, digits, "p/model.json")).toEqual({ order: "pixels", permute: 2 });
+    expect(modelSequenceInput({ metadata: {}, config: { steps: 28, inputSize: 28 } }, digits)).toEqual(ROWS_INPUT);
+    expect(() => modelSequenceInput({ metadata: {}, config: { steps: 784, inputSize: 1 } }, digits, "q/model.json")).toThrow(
+      "q/model.json: config.steps x config.inputSize: expected 28 x 28 (28x28 images read as rows, as its metadata says), found 784 x 1",
+    );
+  });
+
+  it("permutes loose pixels as toSequences permutes a split's", () => {
+    const floats = Float32Array.from(digits.images.subarray(0, 2 * 784), (v) => v / 255);
+    expect(sequencePixels(floats, 2, ROWS_INPUT)).toBe(floats);
+    const permuted = sequencePixels(floats, 2, { order: "pixels", permute: 9 });
+    const expected = toSequences({ ...digits, count: 2, images: digits.images.subarray(0, 2 * 784) }, { order: "pixels", permute: 9 }).images;
+    expect(permuted).toEqual(Float32Array.from(expected, (v) => v / 255));
   });
 });

@@ -1,16 +1,30 @@
-/** A model.json / weights.bin pair (or artifacts) that cannot be read as a model. */
+/** Model files (model.json and its weights) that cannot be read as a model. */
 export class ModelFormatError extends Error {
   override readonly name = "ModelFormatError";
   constructor(
-    /** File (or artifact) that is wrong, e.g. "/models/run1/model.json". */
+    /** File that is wrong, e.g. "/models/run1/model.json". */
     readonly file: string,
     /** Field inside it that is wrong, e.g. "config.hiddenSize" or "weightsManifest[0].weights[2].shape". */
     readonly field: string,
     readonly expected: string,
     readonly actual: string,
-    hint = "save the model again with SequenceClassifier.save (or toArtifacts) from @mnist/rnn",
+    /** What probably went wrong or what to do about it. */
+    readonly hint = "the file is damaged, or was not written by a model writer of this project or TensorFlow.js",
   ) {
     super(`${file}: bad ${field}: expected ${expected}, found ${actual}. Hint: ${hint}.`);
+  }
+}
+
+/** A model file that could not be written (the model's earlier files, if any, are left as they were). */
+export class ModelWriteError extends Error {
+  override readonly name = "ModelWriteError";
+  constructor(
+    /** File that could not be written. */
+    readonly file: string,
+    /** The system's reason, e.g. "ENOSPC". */
+    readonly reason: string,
+  ) {
+    super(`${file}: cannot write: ${reason}`);
   }
 }
 

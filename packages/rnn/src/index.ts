@@ -1,4 +1,16 @@
 export { SequenceClassifier } from "./sequence-classifier.js";
 export { DEFAULT_MODEL_CONFIG, type CellType, type ModelConfig, type RecurrentInit } from "./config.js";
-export { InputShapeError, ModelConfigError, ModelFormatError, ModelMetadataError } from "./errors.js";
+export { InputShapeError, ModelConfigError, ModelFormatError, ModelMetadataError, ModelWriteError } from "./errors.js";
 export type { ModelMetadata } from "./metadata.js";
+export type { ModelSnapshot } from "./snapshot.js";
+export {
+  DEFAULT_MAX_MODEL_BYTES,
+  MODEL_JSON,
+  readModel,
+  writeModel,
+  type ModelFileFormat,
+  type ReadModelFile,
+  type ReadModelOptions,
+  type WriteModelFile,
+  type WriteModelOptions,
+} from "./model-io.js";

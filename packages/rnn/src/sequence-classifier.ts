@@ -1,13 +1,12 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
-import { decodeArtifacts, encodeArtifacts } from "./artifacts.js";
 import { resolveModelConfig, type ModelConfig } from "./config.js";
-import { InputShapeError } from "./errors.js";
+import { InputShapeError, ModelFormatError } from "./errors.js";
 import { copyMetadata, type ModelMetadata } from "./metadata.js";
-import { readModelFiles, writeModelFiles } from "./model-files.js";
 import { initialParameters, parameterSpecs } from "./parameters.js";
 import { fastLogits, fastLossAndGradients, fastLstmAvailable } from "./fast-lstm.js";
 import { plainLogits } from "./plain-forward.js";
+import type { ModelSnapshot } from "./snapshot.js";
 
 let modelCount = 0;
 
@@ -110,39 +109,34 @@ export class SequenceClassifier {
     return tf.tidy(() => tf.softmax(this.logits(images)));
   }
 
-  /** Writes model.json (config, metadata, TensorFlow.js weights manifest) and weights.bin into `dir`, atomically. */
-  async save(dir: string): Promise<void> {
-    const { modelJson, weights } = encodeArtifacts(this.config, await this.readValues(), this.metadata);
-    await writeModelFiles(dir, modelJson, weights);
+  /** The config, a copy of every weight's current values and the metadata (what a model file holds). */
+  async snapshot(): Promise<ModelSnapshot> {
+    const values = new Map<string, Float32Array>();
+    for (const [name, variable] of Object.entries(this.variables)) {
+      values.set(name, Float32Array.from(await variable.data()));
+    }
+    return { config: this.config, values, metadata: this.metadata };
   }
 
-  /** Reads a model written by `save`; bad or missing files throw ModelFormatError. */
-  static async load(dir: string): Promise<SequenceClassifier> {
-    const { config, values, metadata } = await readModelFiles(dir);
-    return new SequenceClassifier(config, values, metadata);
-  }
-
-  /** model.json content and weights.bin bytes, for storage without a file system. */
-  async toArtifacts(): Promise<{ modelJson: object; weights: ArrayBuffer }> {
-    return encodeArtifacts(this.config, await this.readValues(), this.metadata);
-  }
-
-  static fromArtifacts(modelJson: object, weights: ArrayBuffer): SequenceClassifier {
-    const { config, values, metadata } = decodeArtifacts(modelJson, weights);
-    return new SequenceClassifier(config, values, metadata);
+  /**
+   * A model with a snapshot's config, weights and metadata (from snapshot(), or a model file's
+   * reader). The config is checked like create's; every weight must be present with its shape.
+   */
+  static fromSnapshot(snapshot: ModelSnapshot): SequenceClassifier {
+    const config = resolveModelConfig(snapshot.config);
+    for (const spec of parameterSpecs(config)) {
+      const values = snapshot.values.get(spec.name);
+      const expected = spec.shape.reduce((product, size) => product * size, 1);
+      if (values === undefined || values.length !== expected) {
+        throw new ModelFormatError("ModelSnapshot", `values of ${spec.name}`, `${expected} values (shape [${spec.shape.join(", ")}])`, values === undefined ? "none" : `${values.length}`);
+      }
+    }
+    return new SequenceClassifier(config, snapshot.values, copyMetadata(snapshot.metadata));
   }
 
   /** Frees the variables; the model cannot be used afterwards. */
   dispose(): void {
     for (const variable of Object.values(this.variables)) variable.dispose();
-  }
-
-  private async readValues(): Promise<Map<string, Float32Array>> {
-    const values = new Map<string, Float32Array>();
-    for (const [name, variable] of Object.entries(this.variables)) {
-      values.set(name, Float32Array.from(await variable.data()));
-    }
-    return values;
   }
 
   private checkImages(images: tf.Tensor, argument: string): void {

@@ -10,6 +10,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import { Batcher, splitValidation } from "@mnist/data";
 import { loadMnist } from "@mnist/data/node";
 import { SequenceClassifier } from "@mnist/rnn";
+import { loadModel, saveModel } from "@mnist/rnn/node";
 import { createFileWriter } from "@mnist/summary/node";
 import { Trainer, combineHooks, tensorBoardHooks } from "@mnist/train";
 import { ParallelTrainer } from "@mnist/train/node";
@@ -45,8 +46,8 @@ try {
   await writer.close();
   assert.equal((await readdir(join(work, "runs"))).length, 1);
 
-  await model.save(join(work, "model"));
-  const loaded = await SequenceClassifier.load(join(work, "model"));
+  await saveModel(model, join(work, "model"));
+  const loaded = await loadModel(join(work, "model"));
   const images = tf.tensor3d(batch.images, [8, 28, 28]); // [batch, steps, inputs]
   const [before, after] = [model.predict(images), loaded.predict(images)];
   assert.deepEqual(await after.data(), await before.data());

@@ -1,11 +1,13 @@
+import { join } from "node:path";
 import { loadMnist } from "@mnist/data/node";
-import { SequenceClassifier } from "@mnist/rnn";
+import { MODEL_JSON } from "@mnist/rnn";
+import { modelSequenceInput, toSequences } from "@mnist/data";
+import { loadModel } from "@mnist/rnn/node";
 import { evaluate, formatTestLine, type EvaluationResult } from "@mnist/train";
 import { selectBackend } from "../backend.js";
 import type { ModelOptions } from "../options.js";
 import { requireMnistFolder, resolveModelFolder } from "../paths.js";
 import { createReporter, reportMode } from "../reporter.js";
-import { sequenceInputOf, sequenceSplit } from "../sequence-input.js";
 import type { CliIo } from "../run.js";
 
 export async function evaluateCommand(options: ModelOptions, io: CliIo): Promise<number> {
@@ -15,11 +17,11 @@ export async function evaluateCommand(options: ModelOptions, io: CliIo): Promise
 
   const backend = await selectBackend(options.backend);
   reporter.event("backend", `Backend: ${backend.name}`, { backend: backend.name, skipped: backend.skipped });
-  const model = await SequenceClassifier.load(modelFolder);
+  const model = await loadModel(modelFolder);
   try {
     const mnist = await loadMnist(options.data);
-    const input = sequenceInputOf(model.metadata, modelFolder);
-    const result = await evaluate(model, sequenceSplit(mnist.test, input));
+    const input = modelSequenceInput(model, mnist.test, join(modelFolder, MODEL_JSON));
+    const result = await evaluate(model, toSequences(mnist.test, input));
     reporter.event("evaluation", formatEvaluation(result), {
       model: modelFolder,
       accuracy: result.accuracy,

@@ -1,5 +1,7 @@
-import { preprocessDigit, type PreprocessedDigit } from "@mnist/data";
-import { SequenceClassifier } from "@mnist/rnn";
+import { join } from "node:path";
+import { modelSequenceInput, preprocessDigit, sequencePixels, type PreprocessedDigit } from "@mnist/data";
+import { MODEL_JSON } from "@mnist/rnn";
+import { loadModel } from "@mnist/rnn/node";
 import { selectBackend } from "../backend.js";
 import { classify } from "../classify.js";
 import { UsageError } from "../errors.js";
@@ -8,7 +10,6 @@ import { resolveModelFolder } from "../paths.js";
 import { PngReadError, readPng } from "../png.js";
 import { createReporter, reportMode } from "../reporter.js";
 import type { CliIo } from "../run.js";
-import { permutedPixels, sequenceInputOf, sequenceShape } from "../sequence-input.js";
 
 export async function predictCommand(files: string[], options: ModelOptions, io: CliIo): Promise<number> {
   const modelFolder = await resolveModelFolder("--model", options.model);
@@ -26,19 +27,13 @@ export async function predictCommand(files: string[], options: ModelOptions, io:
   const backend = await selectBackend(options.backend);
   if (reporter.mode === "json") reporter.event("backend", undefined, { backend: backend.name, skipped: backend.skipped });
 
-  const model = await SequenceClassifier.load(modelFolder);
+  const model = await loadModel(modelFolder);
   try {
     const side = Math.sqrt(digits[0]?.pixels.length ?? 0);
-    const input = sequenceInputOf(model.metadata, modelFolder);
-    const shape = sequenceShape(input, side, side);
-    if (shape.steps !== model.config.steps || shape.inputSize !== model.config.inputSize) {
-      throw new Error(
-        `the model reads ${model.config.steps} steps of ${model.config.inputSize}, the preprocessing makes ${side}x${side} images (${shape.steps} steps of ${shape.inputSize} as ${input.sequence})`,
-      );
-    }
+    const input = modelSequenceInput(model, { rows: side, cols: side }, join(modelFolder, MODEL_JSON));
     const pixels = new Float32Array(digits.length * side * side);
     digits.forEach((digit, n) => pixels.set(digit.pixels, n * side * side));
-    classify(model, permutedPixels(pixels, digits.length, input), digits.length).forEach((result, n) => {
+    classify(model, sequencePixels(pixels, digits.length, input), digits.length).forEach((result, n) => {
       const file = files[n]!;
       const { inverted, hasInk } = digits[n]!;
       const note = hasInk ? (inverted ? " (dark on light, inverted)" : "") : " (no ink found: blank image)";

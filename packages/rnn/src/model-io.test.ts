@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useBackend } from "./backends.test-support.js";
-import { ModelFormatError } from "./errors.js";
+import { ModelFormatError, ModelWriteError } from "./errors.js";
+import { readModel, writeModel } from "./model-io.js";
+import { loadModel, saveModel } from "./node.js";
 import { SequenceClassifier } from "./sequence-classifier.js";
 
 const tiny = { inputSize: 3, steps: 4, hiddenSize: 5, classes: 3, seed: 7 };
@@ -27,13 +29,13 @@ async function weightsOf(model: SequenceClassifier): Promise<Record<string, numb
 async function savedModel(name: string): Promise<{ dir: string; json: Record<string, any> }> {
   const dir = join(root, name);
   const model = SequenceClassifier.create(tiny);
-  await model.save(dir);
+  await saveModel(model, dir);
   model.dispose();
   return { dir, json: JSON.parse(await readFile(join(dir, "model.json"), "utf8")) };
 }
 
 async function loadError(dir: string): Promise<ModelFormatError> {
-  const error = await SequenceClassifier.load(dir).then(
+  const error = await loadModel(dir).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -46,8 +48,8 @@ describe("save and load", () => {
     for (const cell of ["lstm", "gru"] as const) {
       const model = SequenceClassifier.create({ ...tiny, cell, forgetBias: 0.5 });
       const dir = join(root, `round-trip-${cell}`);
-      await model.save(dir);
-      const loaded = await SequenceClassifier.load(dir);
+      await saveModel(model, dir);
+      const loaded = await loadModel(dir);
       expect(loaded.config).toEqual(model.config);
       expect(await weightsOf(loaded)).toEqual(await weightsOf(model));
       const images = tf.randomUniform([2, tiny.steps, tiny.inputSize]) as tf.Tensor3D;
@@ -63,11 +65,11 @@ describe("save and load", () => {
       const metadata = { sequence: "pixels", permute: 7, note: { tags: ["a", "b"], ratio: 0.25, none: null } };
       const model = SequenceClassifier.create({ ...tiny, cell, layers: 2, recurrentInit: "orthogonal" }, { metadata });
       const dir = join(root, `stacked-${cell}`);
-      await model.save(dir);
+      await saveModel(model, dir);
       const json = JSON.parse(await readFile(join(dir, "model.json"), "utf8"));
       expect(json.userDefinedMetadata).toEqual(metadata);
       expect(json.weightsManifest[0].weights.map((w: { name: string }) => w.name)).toEqual(Object.keys(model.variables));
-      const loaded = await SequenceClassifier.load(dir);
+      const loaded = await loadModel(dir);
       expect(loaded.config).toEqual({ ...model.config, layers: 2, recurrentInit: "orthogonal" });
       expect(loaded.metadata).toEqual(metadata);
       expect(await weightsOf(loaded)).toEqual(await weightsOf(model));
@@ -81,29 +83,13 @@ describe("save and load", () => {
   it("stores weights.bin in parameter order for a stacked model: input, layer 1, layer 2, output", async () => {
     const model = SequenceClassifier.create({ ...tiny, layers: 2 });
     const dir = join(root, "stacked-order");
-    await model.save(dir);
+    await saveModel(model, dir);
     const bytes = await readFile(join(dir, "weights.bin"));
     const floats = Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4));
     const weights = await weightsOf(model);
     const order = ["input/kernel", "input/bias", "lstm/kernel", "lstm/bias", "lstm_2/kernel", "lstm_2/bias", "output/kernel", "output/bias"];
     expect(floats).toEqual(order.flatMap((name) => weights[name]!));
     model.dispose();
-  });
-
-  it("loads model.json files written before layers, recurrentInit and metadata existed", async () => {
-    const { dir, json } = await savedModel("before-stacking");
-    delete json.config.layers;
-    delete json.config.recurrentInit;
-    delete json.userDefinedMetadata;
-    expect(Object.keys(json.config).sort()).toEqual(["cell", "classes", "forgetBias", "hiddenSize", "inputSize", "seed", "steps"]);
-    await writeFile(join(dir, "model.json"), JSON.stringify(json));
-    const loaded = await SequenceClassifier.load(dir);
-    expect(loaded.config).toMatchObject({ layers: 1, recurrentInit: "glorot" });
-    expect(loaded.metadata).toEqual({});
-    const original = SequenceClassifier.create(tiny);
-    expect(await weightsOf(loaded)).toEqual(await weightsOf(original));
-    original.dispose();
-    loaded.dispose();
   });
 
   it("writes TensorFlow.js's weights-manifest layout with float32 weights in manifest order", async () => {
@@ -135,8 +121,8 @@ describe("save and load", () => {
   it("overwrites an existing save in place", async () => {
     const { dir } = await savedModel("overwrite");
     const other = SequenceClassifier.create({ ...tiny, seed: 8 });
-    await other.save(dir);
-    const loaded = await SequenceClassifier.load(dir);
+    await saveModel(other, dir);
+    const loaded = await loadModel(dir);
     expect(await weightsOf(loaded)).toEqual(await weightsOf(other));
     other.dispose();
     loaded.dispose();
@@ -190,18 +176,92 @@ describe("save and load", () => {
   });
 });
 
-describe("artifacts", () => {
-  it("round-trips through toArtifacts and fromArtifacts without a file system", async () => {
-    const model = SequenceClassifier.create({ ...tiny, cell: "gru" });
-    const { modelJson, weights } = await model.toArtifacts();
-    const copy = SequenceClassifier.fromArtifacts(JSON.parse(JSON.stringify(modelJson)), weights.slice(0));
+describe("readModel and writeModel over functions", () => {
+  /** A store of files in memory, with a log of what was read. */
+  function memoryStore(): { files: Map<string, Uint8Array>; reads: string[]; read: (name: string) => Promise<Uint8Array> } {
+    const files = new Map<string, Uint8Array>();
+    const reads: string[] = [];
+    const read = async (name: string) => {
+      reads.push(name);
+      const bytes = files.get(name);
+      if (bytes === undefined) throw new Error(`no file ${name}`);
+      return bytes;
+    };
+    return { files, reads, read };
+  }
+
+  it("round-trips without a file system, writing the weights before model.json", async () => {
+    const model = SequenceClassifier.create({ ...tiny, cell: "gru" }, { metadata: { note: "memory" } });
+    const { files, read } = memoryStore();
+    const order: string[] = [];
+    await writeModel(model, async (name, bytes) => {
+      order.push(name);
+      files.set(name, bytes.slice());
+    });
+    expect(order).toEqual(["weights.bin", "model.json"]);
+    const copy = await readModel(read);
     expect(copy.config).toEqual(model.config);
+    expect(copy.metadata).toEqual({ note: "memory" });
     expect(await weightsOf(copy)).toEqual(await weightsOf(model));
-    expect(() => SequenceClassifier.fromArtifacts({ ...modelJson, format: undefined }, weights)).toThrow(
-      /model\.json: bad format/,
-    );
-    expect(() => SequenceClassifier.fromArtifacts(modelJson, weights.slice(8))).toThrow(/weights\.bin/);
     model.dispose();
     copy.dispose();
+  });
+
+  it("refuses weights beyond the limit from model.json's declaration, before reading them", async () => {
+    const model = SequenceClassifier.create(tiny);
+    const { files, reads, read } = memoryStore();
+    await writeModel(model, async (name, bytes) => void files.set(name, bytes.slice()));
+    model.dispose();
+    const json = JSON.parse(new TextDecoder().decode(files.get("model.json")));
+    json.weightsManifest[0].weights[2].shape = [100000, 100000];
+    files.set("model.json", new TextEncoder().encode(JSON.stringify(json)));
+    const error = await readModel(read).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelFormatError);
+    expect((error as ModelFormatError).message).toMatch(/^model\.json: bad weightsManifest: expected weights of at most 268435456 bytes .*found 40000000232 bytes declared/);
+    expect(reads).toEqual(["model.json"]);
+    const small = (await readModel(read, { maxBytes: 100 }).catch((e: unknown) => e)) as ModelFormatError;
+    expect([small.file, small.field]).toEqual(["model.json", "(file size)"]);
+  });
+
+  it("refuses a weight that is not a finite number, naming it and its index", async () => {
+    const model = SequenceClassifier.create(tiny);
+    const { files, read } = memoryStore();
+    await writeModel(model, async (name, bytes) => void files.set(name, bytes.slice()));
+    model.dispose();
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      const weights = new Float32Array(files.get("weights.bin")!.slice().buffer);
+      weights[15 + 2] = bad; // input/bias[2]
+      files.set("weights.bin", new Uint8Array(weights.buffer));
+      const error = (await readModel(read).catch((e: unknown) => e)) as ModelFormatError;
+      expect(error).toBeInstanceOf(ModelFormatError);
+      expect(error.file).toBe("weights.bin");
+      expect(error.field).toBe("input/bias[2]");
+      expect(error.message).toContain(`expected a finite number, found ${bad}`);
+    }
+  });
+
+  it("never echoes control bytes from model.json", async () => {
+    const { files, read } = memoryStore();
+    files.set("model.json", new TextEncoder().encode(JSON.stringify({ format: "\u001b[2J\u0007evil" })));
+    const error = (await readModel(read).catch((e: unknown) => e)) as ModelFormatError;
+    expect(error).toBeInstanceOf(ModelFormatError);
+    expect(error.message).not.toMatch(/[\u0000-\u001f]/);
+    files.set("model.json", Uint8Array.from([0x7b, 0xff, 0xfe, 0x1b, 0x7d]));
+    const binary = (await readModel(read).catch((e: unknown) => e)) as ModelFormatError;
+    expect(binary.field).toBe("(JSON syntax)");
+    expect(binary.message).not.toMatch(/[\u0000-\u001f]/);
+  });
+});
+
+describe("saveModel", () => {
+  it("names the file it cannot write", async () => {
+    const blocker = join(root, "a-file");
+    await writeFile(blocker, "not a folder");
+    const model = SequenceClassifier.create(tiny);
+    const error = await saveModel(model, join(blocker, "model")).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelWriteError);
+    expect((error as ModelWriteError).file).toBe(join(blocker, "model"));
+    expect((error as Error).message).toMatch(/a-file\/model: cannot write: (ENOTDIR|EEXIST)/);
+    model.dispose();
   });
 });
