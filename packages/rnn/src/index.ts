@@ -3,6 +3,7 @@ export { DEFAULT_MODEL_CONFIG, type CellType, type ModelConfig, type RecurrentIn
 export { InputShapeError, ModelConfigError, ModelFormatError, ModelMetadataError, ModelWriteError } from "./errors.js";
 export type { ModelMetadata } from "./metadata.js";
 export type { ModelSnapshot } from "./snapshot.js";
+export { parameterCount, trainingBytes } from "./memory.js";
 export {
   DEFAULT_MAX_MODEL_BYTES,
   MODEL_JSON,
