@@ -2,7 +2,7 @@ import { loadMnist } from "@mnist/data/node";
 import { SequenceClassifier } from "@mnist/rnn";
 import { evaluate, formatTestLine, type EvaluationResult } from "@mnist/train";
 import { selectBackend } from "../backend.js";
-import type { ModelOptions } from "../options.js";
+import { decodeLimitsOf, type ModelOptions } from "../options.js";
 import { requireMnistFolder, resolveModelFolder } from "../paths.js";
 import { createReporter, reportMode } from "../reporter.js";
 import { sequenceInputOf, sequenceSplit } from "../sequence-input.js";
@@ -17,7 +17,7 @@ export async function evaluateCommand(options: ModelOptions, io: CliIo): Promise
   reporter.event("backend", `Backend: ${backend.name}`, { backend: backend.name, skipped: backend.skipped });
   const model = await SequenceClassifier.load(modelFolder);
   try {
-    const mnist = await loadMnist(options.data);
+    const mnist = await loadMnist(options.data, decodeLimitsOf(options));
     const input = sequenceInputOf(model.metadata, modelFolder);
     const result = await evaluate(model, sequenceSplit(mnist.test, input));
     reporter.event("evaluation", formatEvaluation(result), {
