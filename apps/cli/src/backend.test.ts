@@ -14,10 +14,10 @@ describe("selectBackend", () => {
     expect(tf.getBackend()).toBe(name);
   });
 
-  it.skipIf(nativeLoads)("auto falls back quietly past the native backend that cannot load here", async () => {
+  it.skipIf(nativeLoads)("auto passes over the native backend, not installed by default, to wasm", async () => {
     const selection = await selectBackend("auto");
     expect(selection.name).toBe("wasm");
-    expect(selection.skipped.map((s) => s.name)).toEqual(["tensorflow"]);
+    expect(selection.skipped).toEqual([{ name: "tensorflow", reason: "it is not installed" }]);
   });
 
   it.skipIf(nativeLoads)("an explicit native backend that cannot load says what failed and how to fix it", async () => {
@@ -25,9 +25,11 @@ describe("selectBackend", () => {
     expect(error).toBeInstanceOf(BackendLoadError);
     const message = (error as BackendLoadError).message;
     expect(message).toContain("@tensorflow/tfjs-node");
-    expect(message).toContain("pnpm --filter cli add @tensorflow/tfjs-node");
-    expect(message).toContain("npm rebuild @tensorflow/tfjs-node --build-addon-from-source");
+    expect(message).toContain("it is not installed. It is opt-in: run `pnpm native`");
     expect(message).not.toContain("\n");
+    const gpu = (await selectBackend("tensorflow-gpu").catch((e: unknown) => e)) as BackendLoadError;
+    expect(gpu.message).toContain("`pnpm --filter cli add @tensorflow/tfjs-node-gpu@catalog:`");
+    expect(gpu.message).toContain("CUDA");
   });
 
   it.skipIf(nativeLoads)("train --backend tensorflow fails with that paragraph, exit 1, before writing anything", async () => {
@@ -36,7 +38,7 @@ describe("selectBackend", () => {
       const { code, stdout, stderr } = await runCli(["train", "--backend", "tensorflow", "--logdir", `${sandbox.path}/logs`]);
       expect(code).toBe(1);
       expect(stdout).toBe("");
-      expect(stderr).toMatch(/^error: The tensorflow backend needs the native package @tensorflow\/tfjs-node.*--build-addon-from-source/);
+      expect(stderr).toMatch(/^error: The tensorflow backend needs the native package @tensorflow\/tfjs-node.*`pnpm native`/);
       expect(await listFiles(sandbox.path)).toEqual([]);
     } finally {
       await sandbox.remove();

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "commander";
-import type { SequenceOrder } from "@mnist/data";
+import { DEFAULT_MAX_BYTES, type DecodeLimits, type SequenceOrder } from "@mnist/data";
 import type { BackendChoice } from "./backend.js";
 
 /** Flags every command takes. */
@@ -10,6 +10,18 @@ export interface CommonOptions {
   data?: string;
   /** One JSON object per event on stdout instead of text. */
   json: boolean;
+}
+
+/** The flag of commands that read user files (PNG, IDX, gzip): the shared decode limit. */
+export interface InputLimitOptions {
+  /** Largest decoded size accepted from one input file, in MB (10^6 bytes); default 64. */
+  maxInputMb: number;
+}
+
+export const DEFAULT_MAX_INPUT_MB = DEFAULT_MAX_BYTES / 1e6;
+
+export function decodeLimitsOf(options: InputLimitOptions): DecodeLimits {
+  return { maxBytes: Math.round(options.maxInputMb * 1e6) };
 }
 
 /** `train` flags, named after the tutorial's variables. */
@@ -78,7 +90,7 @@ export type PresetName = "tutorial" | "best";
 
 export type ValidationSchedule = "off" | "epoch" | number;
 
-export interface ModelOptions extends CommonOptions {
+export interface ModelOptions extends CommonOptions, InputLimitOptions {
   /** Folder written by train --save. */
   model: string;
 }

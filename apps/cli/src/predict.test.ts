@@ -1,13 +1,12 @@
 import { writeFile } from "node:fs/promises";
+import { crc32 } from "node:zlib";
 import { join } from "node:path";
 import { encode, type ImageData } from "fast-png";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { preprocessDigit } from "@mnist/data";
 import { loadMnist } from "@mnist/data/node";
 import { runCli, tempDir } from "./cli.test-support.js";
 import { colourise, enlarge, invert, mnistDigit } from "./digit-images.test-support.js";
 import { fixtureModel } from "./fixtures.test-support.js";
-import { decodePngBytes } from "./png.js";
 
 let tmp: { path: string; remove: () => Promise<void> };
 beforeAll(async () => {
@@ -82,32 +81,57 @@ describe("predict", () => {
   });
 });
 
-describe("PNG decoding", () => {
-  it("unpacks low bit depths and palettes to the same picture", () => {
-    // A 13x7 (odd width, so rows end mid-byte) black/white pattern.
-    const width = 13;
-    const height = 7;
-    const bits = Array.from({ length: width * height }, (_, i) => ((i % width) + Math.floor(i / width)) % 3 === 0);
-    const rowBytes = Math.ceil(width / 8);
-    const packed = new Uint8Array(rowBytes * height);
-    bits.forEach((on, i) => {
-      const x = i % width;
-      const y = Math.floor(i / width);
-      if (on) packed[y * rowBytes + (x >> 3)]! |= 0x80 >> (x & 7);
-    });
-    const oneBit = decodePngBytes(encode({ width, height, channels: 1, depth: 1, data: packed }), "1-bit.png");
-    const eightBit = decodePngBytes(encode({ width, height, channels: 1, data: Uint8Array.from(bits, (on) => (on ? 255 : 0)) }), "8-bit.png");
-    const palette = decodePngBytes(
-      encode({ width, height, channels: 1, depth: 8, palette: [[0, 0, 0], [255, 255, 255]], data: Uint8Array.from(bits, (on) => (on ? 1 : 0)) }),
-      "palette.png",
-    );
-    const expected = Array.from(preprocessDigit(eightBit).pixels);
-    expect(Array.from(preprocessDigit(oneBit).pixels)).toEqual(expected);
-    expect(palette.channels).toBe(3);
-    expect(Array.from(preprocessDigit(palette).pixels)).toEqual(expected);
+describe("predict with hostile PNG files", () => {
+  /** A PNG of a few hundred bytes declaring `width`x`height` gray pixels (its data is a single row). */
+  function hugePng(width: number, height: number): Uint8Array {
+    const valid = encode({ width: 1, height: 1, channels: 1, data: Uint8Array.of(0) });
+    const view = new DataView(valid.buffer, valid.byteOffset);
+    view.setUint32(16, width);
+    view.setUint32(20, height);
+    // IHDR's CRC covers its type and data (bytes 12..29).
+    view.setUint32(29, crc32(valid.subarray(12, 29)));
+    return valid;
+  }
+
+  it("refuses a small PNG declaring 30000x30000 pixels in one line naming the file, size, limit and flag, exit 2", async () => {
+    const file = join(tmp.path, "huge.png");
+    await writeFile(file, hugePng(30000, 30000));
+    const before = process.memoryUsage().rss;
+    const { code, stdout, stderr } = await runCli(["predict", "--model", fixtureModel, "--backend", "cpu", file]);
+    expect(process.memoryUsage().rss - before).toBeLessThan(200_000_000);
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toMatch(new RegExp(`^error: ${escape(file)}: PNG header: expected a decoded size of at most 64000000 bytes, found 30000x30000 gray pixels of 8 bits = 900030000 bytes declared\\. Hint: .*--max-input-mb 901`));
   });
 
-  it("rejects bytes that are not a PNG, naming the file", () => {
-    expect(() => decodePngBytes(new TextEncoder().encode("GIF89a..."), "cat.gif")).toThrow(/cat\.gif.*PNG signature/);
+  it("--max-input-mb raises the limit (and lowers it)", async () => {
+    const file = join(tmp.path, "wide.png");
+    await writeFile(file, hugePng(3000, 3000));
+    // Within a raised limit, the file is refused for what it is: one row of data where 3000 are declared.
+    const raised = await runCli(["predict", "--model", fixtureModel, "--backend", "cpu", "--max-input-mb", "10", file]);
+    expect(raised.code).toBe(2);
+    expect(raised.stderr).toMatch(/bad PNG image data: expected 9003000 bytes of scanlines/);
+    const lowered = await runCli(["predict", "--model", fixtureModel, "--backend", "cpu", "--max-input-mb", "0.0001", join(tmp.path, "seven.png")]);
+    expect(lowered.code).toBe(2);
+    expect(lowered.stderr).toMatch(/seven\.png: file size: expected a decoded size of at most 100 bytes/);
+  });
+
+  it.each([
+    ["truncated", (png: Uint8Array) => png.subarray(0, 40), /bad PNG (IDAT chunk length|layout)/],
+    ["bad CRC", (png: Uint8Array) => Uint8Array.from(png, (b, i) => (i === 50 ? b ^ 1 : b)), /bad PNG IDAT chunk CRC/],
+    ["control characters in a chunk type", (png: Uint8Array) => Uint8Array.from([...png.subarray(0, 33), 0, 0, 0, 1, 0x1b, 0x5b, 0x32, 0x4a, 0, 0, 0, 0, 0]), /bad PNG chunk type: expected four ASCII letters, found 1B 5B 32 4A/],
+  ])("a %s PNG fails in one printable line naming the file, exit 2", async (name, damage, reason) => {
+    const file = join(tmp.path, `${name}.png`);
+    await writeFile(file, damage(encode({ width: 28, height: 28, channels: 1, data: new Uint8Array(784).fill(7) })));
+    const { code, stderr } = await runCli(["predict", "--model", fixtureModel, "--backend", "cpu", file]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(new RegExp(`^error: ${escape(file)}: `));
+    expect(stderr).toMatch(reason);
+    expect(stderr.trimEnd()).toMatch(/^[\x20-\x7e]+$/);
   });
 });
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

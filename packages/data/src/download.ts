@@ -1,10 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { MnistDownloadError } from "./errors.js";
-import { DEFAULT_MAX_BYTES, isGzip } from "./gzip.js";
+import { gunzipWithZlib } from "./gunzip-zlib.js";
+import { isGzip } from "./gunzip.js";
+import { maxBytesOf, type DecodeLimits } from "./limits.js";
 import { MNIST_FILES, type MnistFileName } from "./mnist.js";
-import { gunzipWithZlib } from "./read-file.js";
+import { readInputFile } from "./read-input-file.js";
 
 /**
  * SHA-256 of each file's DECOMPRESSED content. Hashing the content rather than the .gz bytes
@@ -22,15 +24,14 @@ export const MNIST_SHA256: Readonly<Record<MnistFileName, string>> = {
 /** The mirror TensorFlow's MNIST reader uses (yann.lecun.com no longer serves the files reliably). */
 export const DEFAULT_MNIST_BASE_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/";
 
-export interface DownloadOptions {
+/** Also takes DecodeLimits: `maxBytes` caps each response and each file's decompressed size (default 64 MB). */
+export interface DownloadOptions extends DecodeLimits {
   /** Folder URL holding `<name>.gz` for the four standard names; default DEFAULT_MNIST_BASE_URL. */
   baseUrl?: string;
   /** fetch implementation; default globalThis.fetch. */
   fetch?: typeof fetch;
   /** Hex SHA-256 of each file's decompressed content, by standard name; default MNIST_SHA256. */
   checksums?: Readonly<Record<MnistFileName, string>>;
-  /** Cap on each file's decompressed size in bytes; default DEFAULT_MAX_BYTES (1 GiB). */
-  maxBytes?: number;
 }
 
 function sha256(bytes: Uint8Array): string {
@@ -38,13 +39,12 @@ function sha256(bytes: Uint8Array): string {
 }
 
 function contentOf(bytes: Uint8Array, source: string, maxBytes: number): Uint8Array {
-  return isGzip(bytes) ? gunzipWithZlib(bytes, source, maxBytes) : bytes;
+  return isGzip(bytes) ? gunzipWithZlib(bytes, source, { maxBytes }) : bytes;
 }
 
 async function isValidFile(path: string, checksum: string, maxBytes: number): Promise<boolean> {
   try {
-    const file = await readFile(path);
-    return sha256(contentOf(new Uint8Array(file.buffer, file.byteOffset, file.length), path, maxBytes)) === checksum;
+    return sha256(contentOf(await readInputFile(path, { maxBytes }), path, maxBytes)) === checksum;
   } catch {
     return false;
   }
@@ -60,7 +60,7 @@ export async function downloadMnist(dir: string, options: DownloadOptions = {}):
   const baseUrl = options.baseUrl ?? DEFAULT_MNIST_BASE_URL;
   const fetchFile = options.fetch ?? globalThis.fetch;
   const checksums = options.checksums ?? MNIST_SHA256;
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxBytes = maxBytesOf(options);
   await mkdir(dir, { recursive: true });
   for (const name of Object.values(MNIST_FILES)) {
     const checksum = checksums[name];

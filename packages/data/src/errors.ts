@@ -78,3 +78,62 @@ export class SequenceInputError extends Error {
     super(`${source}: ${field}: expected ${expected}, found ${actual}`);
   }
 }
+
+/** A file whose declared decoded size is above the decode limit; refused before anything that size is allocated. */
+export class InputTooLargeError extends Error {
+  readonly path: string;
+  /** What declared the size, e.g. "gzip trailer", "PNG header", "IDX header", "file size". */
+  readonly field: string;
+  /** Bytes the file would need once decoded, as declared (or, for a lying stream, the point where it was stopped). */
+  readonly declared: number;
+  /** The limit in force, in bytes (DecodeLimits.maxBytes). */
+  readonly limit: number;
+
+  constructor(path: string, field: string, declared: number, limit: number, detail = `${declared} bytes`) {
+    const neededMb = Math.ceil(declared / 1e6);
+    super(
+      `${path}: ${field}: expected a decoded size of at most ${limit} bytes, found ${detail}. ` +
+        `Hint: if the file is genuine, raise the limit to ${neededMb} MB or more (the CLI's --max-input-mb ${neededMb}; maxBytes in code).`,
+    );
+    this.name = "InputTooLargeError";
+    this.path = path;
+    this.field = field;
+    this.declared = declared;
+    this.limit = limit;
+  }
+}
+
+export interface PngFormatErrorDetails {
+  /** File (or label given to in-memory bytes) that failed to decode. */
+  path: string;
+  /** Part of the format that is wrong, e.g. "signature", "IHDR", "chunk CRC", "image data". */
+  field: string;
+  expected: string;
+  actual: string;
+}
+
+/** Bytes that are not a PNG this package can decode, with what was expected and found (never raw file bytes). */
+export class PngFormatError extends Error {
+  readonly path: string;
+  readonly field: string;
+  readonly expected: string;
+  readonly actual: string;
+
+  constructor({ path, field, expected, actual }: PngFormatErrorDetails) {
+    super(`${path}: bad PNG ${field}: expected ${expected}, found ${actual}. Hint: pass a PNG file (any size, grayscale or colour); re-save it if it is damaged.`);
+    this.name = "PngFormatError";
+    this.path = path;
+    this.field = field;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** Text taken from a file or a decoder, made safe to print: control and non-ASCII characters become \xNN or \u{N}, and long text is cut. */
+export function printable(text: string, maxLength = 120): string {
+  const escaped = text.replace(/[^\x20-\x7e]/gu, (c) => {
+    const code = c.codePointAt(0)!;
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u{${code.toString(16)}}`;
+  });
+  return escaped.length > maxLength ? `${escaped.slice(0, maxLength)}...` : escaped;
+}

@@ -5,10 +5,11 @@ import { gzipSync as zlibGzip } from "node:zlib";
 import fc from "fast-check";
 import { gzipSync as fflateGzip } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { IdxFormatError } from "./errors.js";
+import { IdxFormatError, InputTooLargeError } from "./errors.js";
 import { decodeIdx, encodeIdx, type IdxArray, type IdxDataType } from "./idx.js";
+import { DEFAULT_MAX_BYTES } from "./limits.js";
 import { mnistSplitFromIdx } from "./mnist.js";
-import { readIdxFile } from "./read-file.js";
+import { readIdxFile } from "./read-idx-file.js";
 import { realTestSlice } from "./mnist-slice.test-support.js";
 
 let dir: string;
@@ -42,6 +43,16 @@ async function caughtAsync(run: () => Promise<unknown>): Promise<unknown> {
     return error;
   }
   throw new Error("expected an error, none was thrown");
+}
+
+function expectLimitError(error: unknown, path: string, field: string, declared: number, limit: number): void {
+  expect(error).toBeInstanceOf(InputTooLargeError);
+  const limitError = error as InputTooLargeError;
+  expect([limitError.path, limitError.field, limitError.declared, limitError.limit]).toEqual([path, field, declared, limit]);
+  expect(limitError.message).toContain(path);
+  expect(limitError.message).toContain(String(declared));
+  expect(limitError.message).toContain(String(limit));
+  expect(limitError.message).not.toContain("\n");
 }
 
 function expectIdxError(error: unknown, path: string, fields: string[]): void {
@@ -190,7 +201,7 @@ describe("bad input", () => {
   const gzipSource = "fixture.idx.gz";
   const gzipped = () => fflateGzip(imagesBytes());
   const gzipCases: [string, () => Uint8Array, string[], string[]][] = [
-    ["a truncated gzip stream", () => gzipped().subarray(0, 200), ["gzip stream", "gzip trailer"], ["gzip stream"]],
+    ["a truncated gzip stream", () => gzipped().subarray(0, 200), ["gzip stream", "gzip trailer"], ["gzip stream", "gzip trailer"]],
     ["a gzip header without its trailer", () => gzipped().subarray(0, 12), ["gzip stream"], ["gzip stream"]],
     [
       "flipped bytes in the deflate data",
@@ -219,8 +230,8 @@ describe("bad input", () => {
         gz.fill(0xff, gz.length - 4);
         return gz;
       },
-      ["decompressed size"],
-      ["gzip stream"],
+      ["gzip trailer"],
+      ["gzip trailer"],
     ],
     [
       "a trailer claiming more than deflate can produce from the file",
@@ -230,7 +241,7 @@ describe("bad input", () => {
         return gz;
       },
       ["gzip trailer"],
-      ["gzip stream"],
+      ["gzip trailer"],
     ],
     ["gzip holding a non-IDX file", () => fflateGzip(new TextEncoder().encode("not idx at all")), ["magic"], ["magic"]],
   ];
@@ -242,14 +253,39 @@ describe("bad input", () => {
     expectIdxError(await caughtAsync(() => readIdxFile(path)), path, fileFields);
   });
 
-  it("stops a gzip bomb at maxBytes on both paths", async () => {
-    // 16 MiB of zeros squeezes into about 16 KB: a small file that would inflate 1000-fold.
-    const bomb = zlibGzip(new Uint8Array(16 << 20));
-    expect(bomb.length).toBeLessThan(32 << 10);
-    expectIdxError(caught(() => decodeIdx(bomb, gzipSource, { maxBytes: 1 << 20 })), gzipSource, ["decompressed size"]);
+  it("refuses a gzip bomb by its trailer on both paths, before inflating, naming file, size and limit", async () => {
+    // 80 MB of zeros squeezes into about 80 KB: a small file that would inflate 1000-fold,
+    // past the default limit of 64 MB.
+    const bomb = zlibGzip(new Uint8Array(80_000_000));
+    expect(bomb.length).toBeLessThan(100_000);
+    expectLimitError(caught(() => decodeIdx(bomb, gzipSource)), gzipSource, "gzip trailer", 80_000_000, DEFAULT_MAX_BYTES);
     const path = join(dir, "bomb.idx.gz");
     await writeFile(path, bomb);
-    expectIdxError(await caughtAsync(() => readIdxFile(path, { maxBytes: 1 << 20 })), path, ["decompressed size"]);
+    const error = await caughtAsync(() => readIdxFile(path, { maxBytes: 1_000_000 }));
+    expectLimitError(error, path, "gzip trailer", 80_000_000, 1_000_000);
+    expect((error as Error).message).toContain("--max-input-mb 80");
+  });
+
+  it("stops a gzip bomb whose trailer lies at the declared length on both paths", async () => {
+    const bomb = zlibGzip(new Uint8Array(8_000_000));
+    new DataView(bomb.buffer, bomb.byteOffset).setUint32(bomb.length - 4, 1000, true);
+    expectIdxError(caught(() => decodeIdx(bomb, gzipSource)), gzipSource, ["gzip stream"]);
+    const path = join(dir, "lying-bomb.idx.gz");
+    await writeFile(path, bomb);
+    const before = process.memoryUsage().arrayBuffers;
+    const error = await caughtAsync(() => readIdxFile(path));
+    expectIdxError(error, path, ["gzip stream"]);
+    expect((error as IdxFormatError).actual).toBe("more than 1000 bytes");
+    // zlib stopped at 1001 bytes instead of inflating the 8 MB.
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(4_000_000);
+  });
+
+  it("refuses a plain file larger than the limit before reading it", async () => {
+    const path = join(dir, "large.idx");
+    const large = encodeIdx({ dtype: "uint8", shape: [2000], data: new Uint8Array(2000) });
+    await writeFile(path, large);
+    expectLimitError(await caughtAsync(() => readIdxFile(path, { maxBytes: 1000 })), path, "file size", 2008, 1000);
+    expectLimitError(caught(() => decodeIdx(large, "large.idx", { maxBytes: 1000 })), "large.idx", "IDX header", 2000, 1000);
   });
 
   it("rejects image and label files whose counts differ", () => {

@@ -1,5 +1,6 @@
-import { DEFAULT_MAX_BYTES, gunzip, isGzip } from "./gzip.js";
 import { IdxFormatError } from "./errors.js";
+import { gunzip, isGzip } from "./gunzip.js";
+import { checkDeclaredSize, type DecodeLimits } from "./limits.js";
 
 export type IdxDataType = "uint8" | "int8" | "int16" | "int32" | "float32" | "float64";
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
@@ -9,11 +10,6 @@ export interface IdxArray {
   dtype: IdxDataType;
   shape: number[];
   data: IdxData;
-}
-
-export interface IdxDecodeOptions {
-  /** Largest decompressed size accepted from a gzip stream, in bytes (guards against gzip bombs); default 1 GiB. */
-  maxBytes?: number;
 }
 
 interface IdxType {
@@ -64,18 +60,18 @@ function hex(bytes: Uint8Array): string {
  * Decodes an IDX file held in memory; gzip-compressed input (gzip magic 1F 8B) is inflated first.
  * `source` names the file in errors. The returned data never shares memory with `bytes`.
  */
-export function decodeIdx(bytes: Uint8Array, source = "<bytes>", options: IdxDecodeOptions = {}): IdxArray {
+export function decodeIdx(bytes: Uint8Array, source = "<bytes>", limits: DecodeLimits = {}): IdxArray {
   if (isGzip(bytes)) {
-    return decodeIdxPayload(gunzip(bytes, source, options.maxBytes ?? DEFAULT_MAX_BYTES), source, true);
+    return decodeIdxPayload(gunzip(bytes, source, limits), source, true, limits);
   }
-  return decodeIdxPayload(bytes, source, false);
+  return decodeIdxPayload(bytes, source, false, limits);
 }
 
 /**
  * Decodes uncompressed IDX bytes. With `owned`, uint8/int8 data is returned as a view of `bytes`
  * instead of a copy (for buffers nobody else holds, such as freshly inflated output).
  */
-export function decodeIdxPayload(bytes: Uint8Array, source: string, owned: boolean): IdxArray {
+export function decodeIdxPayload(bytes: Uint8Array, source: string, owned: boolean, limits: DecodeLimits): IdxArray {
   // The magic comes first: nothing else is read from a file that is not IDX.
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) {
     throw new IdxFormatError({
@@ -122,6 +118,8 @@ export function decodeIdxPayload(bytes: Uint8Array, source: string, owned: boole
       hint: count * type.bytes > payloadLength ? "the file is truncated or a dimension is wrong" : "the file has trailing bytes or a dimension is wrong",
     });
   }
+  // Equal to the bytes at hand, so this only refuses in-memory input larger than the limit.
+  checkDeclaredSize(source, "IDX header", payloadLength, limits, `${shape.join(" x ") || "1 (rank 0)"} ${type.dtype} values = ${payloadLength} bytes`);
   return { dtype: type.dtype, shape, data: readValues(type, bytes, headerLength, count, owned) };
 }
 

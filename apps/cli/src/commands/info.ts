@@ -1,13 +1,14 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { defaultMnistDir, loadMnist } from "@mnist/data/node";
+import { defaultMnistDir, loadMnist, MnistNotFoundError } from "@mnist/data/node";
 import { selectBackend } from "../backend.js";
-import type { CommonOptions } from "../options.js";
+import { decodeLimitsOf, type CommonOptions, type InputLimitOptions } from "../options.js";
 import { requireMnistFolder } from "../paths.js";
 import { createReporter, reportMode } from "../reporter.js";
 import type { CliIo } from "../run.js";
 import { cliVersion } from "../version.js";
 
-export async function infoCommand(options: CommonOptions, io: CliIo): Promise<number> {
+/** Exits 0 when the data loads or there is none to load, and fails (exit 1, naming the file) when a data file is damaged. */
+export async function infoCommand(options: CommonOptions & InputLimitOptions, io: CliIo): Promise<number> {
   if (options.data) await requireMnistFolder("--data", options.data);
   const reporter = createReporter(io.stdout, reportMode(io.stdout, options.json));
   const backend = await selectBackend(options.backend);
@@ -21,17 +22,19 @@ export async function infoCommand(options: CommonOptions, io: CliIo): Promise<nu
   reporter.event("versions", `Versions: ${Object.entries(versions).map(([name, v]) => `${name} ${v}`).join(", ")}`, versions);
 
   const dir = options.data ?? defaultMnistDir();
+  let mnist;
   try {
-    const mnist = await loadMnist(options.data);
-    const { train, test } = mnist;
-    reporter.event(
-      "data",
-      `Data: ${dir ?? "(built in)"}: ${train.count} training and ${test.count} test images of ${train.rows}x${train.cols}`,
-      { dir, found: true, train: train.count, test: test.count, rows: train.rows, cols: train.cols },
-    );
+    mnist = await loadMnist(dir, decodeLimitsOf(options));
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    reporter.event("data", `Data: not found (${message})`, { dir, found: false, message });
+    if (!(error instanceof MnistNotFoundError)) throw error;
+    reporter.event("data", `Data: not found (${error.message})`, { dir, found: false, message: error.message });
+    return 0;
   }
+  const { train, test } = mnist;
+  reporter.event(
+    "data",
+    `Data: ${dir ?? "(built in)"}: ${train.count} training and ${test.count} test images of ${train.rows}x${train.cols}`,
+    { dir, found: true, train: train.count, test: test.count, rows: train.rows, cols: train.cols },
+  );
   return 0;
 }

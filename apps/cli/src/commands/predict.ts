@@ -1,27 +1,23 @@
 import { join } from "node:path";
-import { modelSequenceInput, preprocessDigit, sequencePixels, type PreprocessedDigit } from "@mnist/data";
+import { InputTooLargeError, modelSequenceInput, PngFormatError, preprocessDigit, sequencePixels, type PreprocessedDigit } from "@mnist/data";
+import { readPngFile } from "@mnist/data/node";
 import { MODEL_JSON } from "@mnist/rnn";
 import { loadModel } from "@mnist/rnn/node";
 import { selectBackend } from "../backend.js";
 import { classify } from "../classify.js";
 import { UsageError } from "../errors.js";
-import type { ModelOptions } from "../options.js";
+import { decodeLimitsOf, type ModelOptions } from "../options.js";
 import { resolveModelFolder } from "../paths.js";
-import { PngReadError, readPng } from "../png.js";
 import { createReporter, reportMode } from "../reporter.js";
 import type { CliIo } from "../run.js";
 
 export async function predictCommand(files: string[], options: ModelOptions, io: CliIo): Promise<number> {
   const modelFolder = await resolveModelFolder("--model", options.model);
   // Every file is decoded before the model loads, so one bad file fails fast as a usage error.
+  const limits = decodeLimitsOf(options);
   const digits: PreprocessedDigit[] = [];
   for (const file of files) {
-    try {
-      digits.push(preprocessDigit(await readPng(file)));
-    } catch (error) {
-      if (error instanceof PngReadError) throw new UsageError(file, error.message);
-      throw error;
-    }
+    digits.push(preprocessDigit(await readPngFile(file, limits).catch((error: unknown) => Promise.reject(asUsageError(file, error)))));
   }
   const reporter = createReporter(io.stdout, reportMode(io.stdout, options.json));
   const backend = await selectBackend(options.backend);
@@ -50,4 +46,13 @@ export async function predictCommand(files: string[], options: ModelOptions, io:
   } finally {
     model.dispose();
   }
+}
+
+function asUsageError(file: string, error: unknown): unknown {
+  // Both messages start with the file name, which UsageError prints itself.
+  if (error instanceof PngFormatError || error instanceof InputTooLargeError) return new UsageError(file, error.message.slice(file.length + 2));
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return new UsageError(file, "no such file");
+  if (typeof code === "string") return new UsageError(file, `cannot read it (${code})`);
+  return error;
 }
