@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from "commander";
 import { DEFAULT_MAX_BYTES, type DecodeLimits, type SequenceOrder } from "@mnist/data";
+import { DEFAULT_MAX_MODEL_BYTES } from "@mnist/rnn";
 import type { BackendChoice } from "./backend.js";
 
 /** Flags every command takes. */
@@ -22,6 +23,18 @@ export const DEFAULT_MAX_INPUT_MB = DEFAULT_MAX_BYTES / 1e6;
 
 export function decodeLimitsOf(options: InputLimitOptions): DecodeLimits {
   return { maxBytes: Math.round(options.maxInputMb * 1e6) };
+}
+
+/** The flag of commands that load a model: the model reader's limit. */
+export interface ModelLimitOptions {
+  /** Largest model (the weights model.json declares, and each file) accepted, in MB (10^6 bytes); default 268.4 (256 MiB). */
+  maxModelMb: number;
+}
+
+export const DEFAULT_MAX_MODEL_MB = DEFAULT_MAX_MODEL_BYTES / 1e6;
+
+export function modelLimitsOf(options: ModelLimitOptions): { maxBytes: number } {
+  return { maxBytes: Math.round(options.maxModelMb * 1e6) };
 }
 
 /** `train` flags, named after the tutorial's variables. */
@@ -90,7 +103,7 @@ export type PresetName = "tutorial" | "best";
 
 export type ValidationSchedule = "off" | "epoch" | number;
 
-export interface ModelOptions extends CommonOptions, InputLimitOptions {
+export interface ModelOptions extends CommonOptions, InputLimitOptions, ModelLimitOptions {
   /** Folder written by train --save. */
   model: string;
 }

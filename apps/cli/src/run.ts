@@ -6,11 +6,11 @@ import { evaluateCommand } from "./commands/evaluate.js";
 import { infoCommand } from "./commands/info.js";
 import { predictCommand } from "./commands/predict.js";
 import { trainCommand } from "./commands/train.js";
-import { exitCodes, UsageError } from "./errors.js";
+import { exitCodes, isInputError, UsageError } from "./errors.js";
 import type { SignalSource } from "./interrupt.js";
 import { SEQUENCE_ORDERS } from "@mnist/data";
 import { applyPreset, PRESET_NAMES } from "./presets.js";
-import { DEFAULT_MAX_INPUT_MB, integer, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, rate, validationSchedule, type CommonOptions, type InputLimitOptions, type ModelOptions, type TrainOptions } from "./options.js";
+import { DEFAULT_MAX_INPUT_MB, DEFAULT_MAX_MODEL_MB, integer, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, rate, validationSchedule, type CommonOptions, type InputLimitOptions, type ModelOptions, type TrainOptions } from "./options.js";
 import type { Output } from "./reporter.js";
 import { cliVersion } from "./version.js";
 
@@ -94,20 +94,20 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     setExitCode(await trainCommand(options, io));
   });
 
-  withInputLimit(withCommonOptions(
+  withModelLimit(withInputLimit(withCommonOptions(
     program
       .command("evaluate")
       .description("accuracy, loss and confusion matrix of a saved model on the test set")
       .requiredOption("--model <dir>", "folder written by train --save"),
-  )).action(async (options: ModelOptions) => setExitCode(await evaluateCommand(options, io)));
+  ))).action(async (options: ModelOptions) => setExitCode(await evaluateCommand(options, io)));
 
-  withInputLimit(withCommonOptions(
+  withModelLimit(withInputLimit(withCommonOptions(
     program
       .command("predict")
       .description("read digits from PNG files (any size, grayscale or colour)")
       .requiredOption("--model <dir>", "folder written by train --save")
       .argument("<images...>", "PNG files, one digit each"),
-  )).action(async (images: string[], options: ModelOptions) => setExitCode(await predictCommand(images, options, io)));
+  ))).action(async (images: string[], options: ModelOptions) => setExitCode(await predictCommand(images, options, io)));
 
   withInputLimit(withCommonOptions(
     program.command("info").description("backend, versions and the data set found (exits 1 if it is damaged)"),
@@ -129,13 +129,19 @@ function withInputLimit(command: Command): Command {
   );
 }
 
+function withModelLimit(command: Command): Command {
+  return command.addOption(
+    new Option("--max-model-mb <mb>", "largest model (its weights as model.json declares them, and each file) in MB; refused before reading").default(DEFAULT_MAX_MODEL_MB).argParser(positiveNumber("the model limit")),
+  );
+}
+
 function reportError(error: unknown, io: CliIo, json: boolean): number {
   if (error instanceof CommanderError) {
     // Commander has already printed its one-line message (or the help text).
     if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return exitCodes.ok;
     return exitCodes.usage;
   }
-  const code = error instanceof UsageError ? exitCodes.usage : exitCodes.failure;
+  const code = isInputError(error) ? exitCodes.usage : exitCodes.failure;
   const message = error instanceof Error ? error.message : String(error);
   io.stderr.write(`error: ${message}\n`);
   if (json) {

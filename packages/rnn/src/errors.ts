@@ -15,6 +15,27 @@ export class ModelFormatError extends Error {
   }
 }
 
+/** Model files declaring more bytes than the reader's limit; refused before they are read. */
+export class ModelTooLargeError extends Error {
+  override readonly name = "ModelTooLargeError";
+  constructor(
+    /** The file that declares the size: model.json (for its weights) or the file itself. */
+    readonly file: string,
+    /** What declared it: "weightsManifest" or "(file size)". */
+    readonly field: string,
+    /** Bytes declared. */
+    readonly declared: number,
+    /** The limit in force (ReadModelOptions.maxBytes). */
+    readonly limit: number,
+  ) {
+    const neededMb = Math.ceil(declared / 1e6);
+    super(
+      `${file}: ${field}: expected at most ${limit} bytes, found ${declared} bytes. ` +
+        `Hint: if the model is genuine, raise the limit to ${neededMb} MB or more (the CLI's --max-model-mb ${neededMb}; maxBytes in code).`,
+    );
+  }
+}
+
 /** A model file that could not be written (the model's earlier files, if any, are left as they were). */
 export class ModelWriteError extends Error {
   override readonly name = "ModelWriteError";

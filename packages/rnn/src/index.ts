@@ -1,6 +1,6 @@
 export { SequenceClassifier } from "./sequence-classifier.js";
 export { DEFAULT_MODEL_CONFIG, type CellType, type ModelConfig, type RecurrentInit } from "./config.js";
-export { InputShapeError, ModelConfigError, ModelFormatError, ModelMetadataError, ModelWriteError } from "./errors.js";
+export { InputShapeError, ModelConfigError, ModelFormatError, ModelMetadataError, ModelTooLargeError, ModelWriteError } from "./errors.js";
 export type { ModelMetadata } from "./metadata.js";
 export type { ModelSnapshot } from "./snapshot.js";
 export { parameterCount, trainingBytes } from "./memory.js";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useBackend } from "./backends.test-support.js";
-import { ModelFormatError, ModelWriteError } from "./errors.js";
+import { ModelFormatError, ModelTooLargeError, ModelWriteError } from "./errors.js";
 import { readModel, writeModel } from "./model-io.js";
 import { loadModel, saveModel } from "./node.js";
 import { SequenceClassifier } from "./sequence-classifier.js";
@@ -216,10 +216,10 @@ describe("readModel and writeModel over functions", () => {
     json.weightsManifest[0].weights[2].shape = [100000, 100000];
     files.set("model.json", new TextEncoder().encode(JSON.stringify(json)));
     const error = await readModel(read).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ModelFormatError);
-    expect((error as ModelFormatError).message).toMatch(/^model\.json: bad weightsManifest: expected weights of at most 268435456 bytes .*found 40000000232 bytes declared/);
+    expect(error).toBeInstanceOf(ModelTooLargeError);
+    expect((error as ModelTooLargeError).message).toMatch(/^model\.json: weightsManifest: expected at most 268435456 bytes, found 40000000232 bytes\. Hint: .*--max-model-mb 40001/);
     expect(reads).toEqual(["model.json"]);
-    const small = (await readModel(read, { maxBytes: 100 }).catch((e: unknown) => e)) as ModelFormatError;
+    const small = (await readModel(read, { maxBytes: 100 }).catch((e: unknown) => e)) as ModelTooLargeError;
     expect([small.file, small.field]).toEqual(["model.json", "(file size)"]);
   });
 
@@ -250,6 +250,16 @@ describe("readModel and writeModel over functions", () => {
     const binary = (await readModel(read).catch((e: unknown) => e)) as ModelFormatError;
     expect(binary.field).toBe("(JSON syntax)");
     expect(binary.message).not.toMatch(/[\u0000-\u001f]/);
+  });
+});
+
+describe("loadModel", () => {
+  it("refuses a file above the limit from its size on disk", async () => {
+    const { dir } = await savedModel("large-file");
+    await writeFile(join(dir, "weights.bin"), new Uint8Array(5000));
+    const error = (await loadModel(dir, { maxBytes: 4000 }).catch((e: unknown) => e)) as ModelTooLargeError;
+    expect(error).toBeInstanceOf(ModelTooLargeError);
+    expect([error.file, error.field, error.declared, error.limit]).toEqual([join(dir, "weights.bin"), "(file size)", 5000, 4000]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { ModelFormatError } from "./errors.js";
+import { ModelFormatError, ModelTooLargeError } from "./errors.js";
 import { decodeMnistRnnModel, encodeMnistRnnModel, MODEL_FORMAT } from "./mnist-rnn-format.js";
 import { SequenceClassifier } from "./sequence-classifier.js";
 import type { ModelSnapshot } from "./snapshot.js";
@@ -68,7 +68,7 @@ async function readSnapshot(read: ReadModelFile, options: ReadModelOptions): Pro
   const paths = manifestPaths(modelJson, modelJsonFile);
   const declared = declaredWeightBytes(modelJson, modelJsonFile);
   if (declared > maxBytes) {
-    throw new ModelFormatError(modelJsonFile, "weightsManifest", `weights of at most ${maxBytes} bytes (the reader's limit)`, `${declared} bytes declared`, "raise the limit (maxBytes) if the model is really that large");
+    throw new ModelTooLargeError(modelJsonFile, "weightsManifest", declared, maxBytes);
   }
   const shards: Uint8Array[] = [];
   for (const path of paths) shards.push(checkSize(await read(path), describe(path), maxBytes));
@@ -97,7 +97,7 @@ function parseModelJson(bytes: Uint8Array, file: string): Record<string, unknown
 
 function checkSize(bytes: Uint8Array, file: string, maxBytes: number): Uint8Array {
   if (bytes.byteLength > maxBytes) {
-    throw new ModelFormatError(file, "(file size)", `at most ${maxBytes} bytes (the reader's limit)`, `${bytes.byteLength} bytes`, "raise the limit (maxBytes) if the model is really that large");
+    throw new ModelTooLargeError(file, "(file size)", bytes.byteLength, maxBytes);
   }
   return bytes;
 }

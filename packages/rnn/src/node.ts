@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ModelFormatError, ModelWriteError } from "./errors.js";
+import { ModelFormatError, ModelTooLargeError, ModelWriteError } from "./errors.js";
 import { DEFAULT_MAX_MODEL_BYTES, readModel, writeModel, type ReadModelOptions, type WriteModelOptions } from "./model-io.js";
 import type { SequenceClassifier } from "./sequence-classifier.js";
 
@@ -16,11 +16,11 @@ export async function loadModel(dir: string, options: Pick<ReadModelOptions, "ma
       try {
         const { size } = await stat(file);
         if (size > maxBytes) {
-          throw new ModelFormatError(file, "(file size)", `at most ${maxBytes} bytes (the reader's limit)`, `${size} bytes`, "raise the limit (maxBytes) if the model is really that large");
+          throw new ModelTooLargeError(file, "(file size)", size, maxBytes);
         }
         return await readFile(file);
       } catch (error) {
-        if (error instanceof ModelFormatError) throw error;
+        if (error instanceof ModelTooLargeError) throw error;
         const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
         throw new ModelFormatError(file, "(file)", "a readable file", code, "the folder must hold model.json and the weight files it lists");
       }

@@ -5,7 +5,7 @@ import { modelSequenceInput, toSequences } from "@mnist/data";
 import { loadModel } from "@mnist/rnn/node";
 import { evaluate, formatTestLine, type EvaluationResult } from "@mnist/train";
 import { selectBackend } from "../backend.js";
-import { decodeLimitsOf, type ModelOptions } from "../options.js";
+import { decodeLimitsOf, modelLimitsOf, type ModelOptions } from "../options.js";
 import { requireMnistFolder, resolveModelFolder } from "../paths.js";
 import { createReporter, reportMode } from "../reporter.js";
 import type { CliIo } from "../run.js";
@@ -17,7 +17,7 @@ export async function evaluateCommand(options: ModelOptions, io: CliIo): Promise
 
   const backend = await selectBackend(options.backend);
   reporter.event("backend", `Backend: ${backend.name}`, { backend: backend.name, skipped: backend.skipped });
-  const model = await loadModel(modelFolder);
+  const model = await loadModel(modelFolder, modelLimitsOf(options));
   try {
     const mnist = await loadMnist(options.data, decodeLimitsOf(options));
     const input = modelSequenceInput(model, mnist.test, join(modelFolder, MODEL_JSON));

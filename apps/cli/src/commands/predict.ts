@@ -6,7 +6,7 @@ import { loadModel } from "@mnist/rnn/node";
 import { selectBackend } from "../backend.js";
 import { classify } from "../classify.js";
 import { UsageError } from "../errors.js";
-import { decodeLimitsOf, type ModelOptions } from "../options.js";
+import { decodeLimitsOf, modelLimitsOf, type ModelOptions } from "../options.js";
 import { resolveModelFolder } from "../paths.js";
 import { createReporter, reportMode } from "../reporter.js";
 import type { CliIo } from "../run.js";
@@ -23,7 +23,7 @@ export async function predictCommand(files: string[], options: ModelOptions, io:
   const backend = await selectBackend(options.backend);
   if (reporter.mode === "json") reporter.event("backend", undefined, { backend: backend.name, skipped: backend.skipped });
 
-  const model = await loadModel(modelFolder);
+  const model = await loadModel(modelFolder, modelLimitsOf(options));
   try {
     const side = Math.sqrt(digits[0]?.pixels.length ?? 0);
     const input = modelSequenceInput(model, { rows: side, cols: side }, join(modelFolder, MODEL_JSON));
