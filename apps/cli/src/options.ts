@@ -97,6 +97,8 @@ export interface TrainOptions extends CommonOptions {
   resume?: string;
   /** Threads sharing each minibatch; default 2 on wasm with 2+ cores, else 1. */
   workers?: number;
+  /** Test digits whose last hidden states the run folder keeps for TensorBoard's projector; default 1000. */
+  projectorSize: number;
 }
 
 export type PresetName = "tutorial" | "best";
@@ -106,6 +108,13 @@ export type ValidationSchedule = "off" | "epoch" | number;
 export interface ModelOptions extends CommonOptions, InputLimitOptions, ModelLimitOptions {
   /** Folder written by train --save. */
   model: string;
+}
+
+export interface EvaluateOptions extends ModelOptions {
+  /** TensorBoard log folder that receives a run with the graph, the test metrics and the projector; default none. */
+  logdir?: string;
+  /** Test digits given to the projector; default 1000. */
+  projectorSize: number;
 }
 
 /** A commander argument parser for numbers that `accepts` allows; `requirement` completes "<what> must be ...". */

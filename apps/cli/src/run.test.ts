@@ -217,10 +217,10 @@ describe("train", () => {
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-gru-h16$/);
     const when = new Date("2026-11-27T12:30:05Z");
-    expect(defaultRunName({ cell: "lstm", hiddenSize: 128, layers: 2 }, { sequence: "pixels", permute: 7 }, when)).toBe(
+    expect(defaultRunName({ cell: "lstm", hiddenSize: 128, layers: 2 }, { order: "pixels", permute: 7 }, when)).toBe(
       "2026-11-27T12-30-05-lstm-h128-l2-pixels-permuted7",
     );
-    expect(defaultRunName({ cell: "lstm", hiddenSize: 128, layers: 1 }, { sequence: "rows" }, when)).toBe("2026-11-27T12-30-05-lstm-h128");
+    expect(defaultRunName({ cell: "lstm", hiddenSize: 128, layers: 1 }, { order: "rows" }, when)).toBe("2026-11-27T12-30-05-lstm-h128");
   });
 
   it("emits one parseable JSON object per line with --json", async () => {
@@ -259,6 +259,34 @@ describe("evaluate and info", () => {
     expect(matrixRows).toHaveLength(10);
     const total = matrixRows.reduce((sum, row) => sum + row.trim().split(/\s+/).slice(1, 11).map(Number).reduce((a, b) => a + b, 0), 0);
     expect(total).toBe(300);
+  });
+
+  it("evaluate --logdir writes a run with the graph, the test metrics and the projector of --projector-size digits", async () => {
+    const logdir = join(tmp.path, "logs-evaluate");
+    const { code, stdout } = await runCli(["evaluate", "--model", fixtureModel, "--data", smallData, "--backend", "cpu", "--logdir", logdir, "--projector-size", "40"]);
+    expect(code).toBe(0);
+    const [run, ...others] = (await listFiles(logdir)).filter((entry) => !entry.includes("/"));
+    expect(others).toEqual([]);
+    expect(run).toMatch(/^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-lstm-h\d+-evaluate$/);
+    expect(stdout).toContain(`TensorBoard run: ${join(logdir, run!)}`);
+    const files = await listFiles(join(logdir, run!));
+    const eventFile = files.find((file) => file.startsWith("events.out.tfevents."));
+    const events = await readFile(join(logdir, run!, eventFile!));
+    expect(countTag(events, "test/accuracy")).toBe(1);
+    expect(countTag(events, "test/loss")).toBe(1);
+    // The graph event: Event.graph_def (field 4) holding a GraphDef whose nodes include the model's.
+    expect(Buffer.from(events).includes(Buffer.from("lstm/while/lstm_cell/MatMul"))).toBe(true);
+    expect(files.sort()).toEqual([eventFile, "lstm_last_hidden.tsv", "lstm_last_hidden_metadata.tsv", "lstm_last_hidden_sprite.png", "projector_config.pbtxt"].sort());
+    const tensor = (await readFile(join(logdir, run!, "lstm_last_hidden.tsv"), "utf8")).trim().split("\n");
+    expect(tensor).toHaveLength(40);
+    const metadata = (await readFile(join(logdir, run!, "lstm_last_hidden_metadata.tsv"), "utf8")).trim().split("\n");
+    expect(metadata[0]).toBe("label\tprediction\tcorrect");
+    expect(metadata).toHaveLength(41);
+    // Most of the fixture model's predictions are right.
+    expect(metadata.filter((row) => row.endsWith("\tyes")).length).toBeGreaterThan(30);
+    const width = tensor[0]!.split("\t").length;
+    expect(tensor.every((row) => row.split("\t").length === width)).toBe(true);
+    expect(await readFile(join(logdir, run!, "projector_config.pbtxt"), "utf8")).toContain(`tensor_shape: 40\n  tensor_shape: ${width}`);
   });
 
   it("info names the backend, versions and the data found", async () => {

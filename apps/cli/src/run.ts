@@ -10,7 +10,7 @@ import { exitCodes, isInputError, UsageError } from "./errors.js";
 import type { SignalSource } from "./interrupt.js";
 import { SEQUENCE_ORDERS } from "@mnist/data";
 import { applyPreset, PRESET_NAMES } from "./presets.js";
-import { DEFAULT_MAX_INPUT_MB, DEFAULT_MAX_MODEL_MB, integer, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, rate, validationSchedule, type CommonOptions, type InputLimitOptions, type ModelOptions, type TrainOptions } from "./options.js";
+import { DEFAULT_MAX_INPUT_MB, DEFAULT_MAX_MODEL_MB, integer, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, rate, validationSchedule, type CommonOptions, type EvaluateOptions, type InputLimitOptions, type ModelOptions, type TrainOptions } from "./options.js";
 import type { Output } from "./reporter.js";
 import { cliVersion } from "./version.js";
 
@@ -85,7 +85,8 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
       .addOption(new Option("--checkpoint-every <steps>", "steps between checkpoints written to --save").default(100).argParser(positiveInteger("the checkpoint interval")))
       .addOption(new Option("--force", "allow --save into a non-empty folder").default(false))
       .addOption(new Option("--resume <dir>", "continue the run checkpointed in this folder (its settings win; --iters or --epochs set a new budget)"))
-      .addOption(new Option("--workers <n>", "threads sharing each minibatch, worker threads plus this one (default: 2 on wasm with 2+ cores, else 1)").argParser(positiveInteger("the worker count"))),
+      .addOption(new Option("--workers <n>", "threads sharing each minibatch, worker threads plus this one (default: 2 on wasm with 2+ cores, else 1)").argParser(positiveInteger("the worker count")))
+      .addOption(projectorSizeOption()),
   ).action(async (options: TrainOptions, command: Command) => {
     // A default --iters must not shorten or extend a resumed run; only one the user typed does.
     options.itersGiven = command.getOptionValueSource("iters") === "cli";
@@ -98,8 +99,10 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     program
       .command("evaluate")
       .description("accuracy, loss and confusion matrix of a saved model on the test set")
-      .requiredOption("--model <dir>", "folder written by train --save"),
-  ))).action(async (options: ModelOptions) => setExitCode(await evaluateCommand(options, io)));
+      .requiredOption("--model <dir>", "folder written by train --save")
+      .addOption(new Option("--logdir <dir>", "also write a TensorBoard run here: the model's graph, the test accuracy and loss, the projector"))
+      .addOption(projectorSizeOption()),
+  ))).action(async (options: EvaluateOptions) => setExitCode(await evaluateCommand(options, io)));
 
   withModelLimit(withInputLimit(withCommonOptions(
     program
@@ -114,6 +117,10 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   )).action(async (options: CommonOptions & InputLimitOptions) => setExitCode(await infoCommand(options, io)));
 
   return program;
+}
+
+function projectorSizeOption(): Option {
+  return new Option("--projector-size <n>", "test digits whose last hidden states go to TensorBoard's projector").default(1000).argParser(positiveInteger("the projector size"));
 }
 
 function withCommonOptions(command: Command): Command {

@@ -79,9 +79,14 @@ describe.each([
     trainer.dispose();
     trainer.model.dispose();
 
-    // The event file was flushed and closed: it holds the hyper-parameters written at the start.
+    // The event file was flushed and closed: it holds the graph and hyper-parameters written at the
+    // start, and no HParams end status, which the resumed run writes when it finishes.
     const [eventFile] = await listFiles(join(logdir, "r"));
-    expect(countTag(await readFile(join(logdir, "r", eventFile!)), "hyperparameters")).toBe(1);
+    const events = await readFile(join(logdir, "r", eventFile!));
+    expect(countTag(events, "hyperparameters")).toBe(1);
+    expect(readRecords(events).filter(isGraphEvent)).toHaveLength(1);
+    expect(countTag(events, "_hparams_/session_start_info")).toBe(1);
+    expect(countTag(events, "_hparams_/session_end_info")).toBe(0);
 
     // The printed command continues from the checkpoint to the end.
     const resumed = await runCli(command!.split(" ").slice(1));
@@ -112,6 +117,11 @@ function readRecords(file: Uint8Array): Uint8Array[] {
   return records;
 }
 
+/** An Event{wall_time (field 1, 8 bytes), graph_def (field 4)}: the record SummaryWriter.graph() writes. */
+function isGraphEvent(record: Uint8Array): boolean {
+  return record[0] === 0x09 && record[9] === 0x22;
+}
+
 describe("kill -9 during train", () => {
   it("leaves the last complete checkpoint resumable and the event file whole up to its last flush", async () => {
     const save = join(tmp.path, "checkpoint-SIGKILL");
@@ -140,5 +150,8 @@ describe("kill -9 during train", () => {
     const [eventFile] = await listFiles(join(logdir, "r"));
     const records = readRecords(await readFile(join(logdir, "r", eventFile!)));
     expect(Buffer.from(records[0]!).includes(Buffer.from("brain.Event:2"))).toBe(true);
+    // The graph and the HParams row are flushed before the first step, so a killed run has them.
+    expect(records.filter(isGraphEvent)).toHaveLength(1);
+    expect(records.some((record) => countTag(record, "_hparams_/session_start_info") === 1)).toBe(true);
   });
 });

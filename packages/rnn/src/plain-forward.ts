@@ -14,6 +14,18 @@ export type Parameters = Readonly<Record<string, tf.Tensor>>;
  */
 export function plainLogits(images: tf.Tensor3D, parameters: Parameters, config: ModelConfig, outputMask?: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => {
+    const last = plainLastHidden(images, parameters, config); // [batch, hidden]
+    const outputInput = outputMask === undefined ? last : tf.mul(last, outputMask);
+    return tf.add(
+      tf.matMul(outputInput, parameters["output/kernel"] as tf.Tensor2D),
+      parameters["output/bias"] as tf.Tensor1D,
+    ) as tf.Tensor2D;
+  });
+}
+
+/** The top recurrent layer's hidden state after the last step, [batch, hidden]: what the output layer reads. */
+export function plainLastHidden(images: tf.Tensor3D, parameters: Parameters, config: ModelConfig): tf.Tensor2D {
+  return tf.tidy(() => {
     const [batch] = images.shape;
     const { steps, inputSize, hiddenSize } = config;
     const flat = tf.reshape(images, [batch * steps, inputSize]); // [batch*steps, inputs]
@@ -30,12 +42,7 @@ export function plainLogits(images: tf.Tensor3D, parameters: Parameters, config:
       const prefix = layerPrefix(config.cell, layer);
       inputs = config.cell === "lstm" ? runLstm(inputs, parameters, prefix, config) : runGru(inputs, parameters, prefix, config);
     }
-    const last = inputs[inputs.length - 1] as tf.Tensor2D; // the top layer's last h, [batch, hidden]
-    const outputInput = outputMask === undefined ? last : tf.mul(last, outputMask);
-    return tf.add(
-      tf.matMul(outputInput, parameters["output/kernel"] as tf.Tensor2D),
-      parameters["output/bias"] as tf.Tensor1D,
-    ) as tf.Tensor2D;
+    return inputs[inputs.length - 1] as tf.Tensor2D; // the top layer's last h, [batch, hidden]
   });
 }
 

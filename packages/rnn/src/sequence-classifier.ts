@@ -5,7 +5,7 @@ import { InputShapeError, ModelFormatError } from "./errors.js";
 import { copyMetadata, type ModelMetadata } from "./metadata.js";
 import { initialParameters, parameterSpecs } from "./parameters.js";
 import { fastLogits, fastLossAndGradients, fastLstmAvailable } from "./fast-lstm.js";
-import { plainLogits } from "./plain-forward.js";
+import { plainLastHidden, plainLogits } from "./plain-forward.js";
 import type { ModelSnapshot } from "./snapshot.js";
 
 let modelCount = 0;
@@ -102,6 +102,15 @@ export class SequenceClassifier {
       gradients[name] = grads[(list[k] as tf.Variable).name] as tf.Tensor;
     });
     return { loss, logits: logits as tf.Tensor2D, gradients };
+  }
+
+  /**
+   * [batch, steps, inputs] -> [batch, hiddenSize]: the top layer's hidden state after the last
+   * step, the features the output layer classifies (e.g. for an embedding projector).
+   */
+  lastHidden(images: tf.Tensor3D): tf.Tensor2D {
+    this.checkImages(images, "images");
+    return plainLastHidden(images, this.variables, this.config);
   }
 
   /** [batch, steps, inputs] -> [batch, classes] softmax probabilities. */

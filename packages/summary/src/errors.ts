@@ -10,7 +10,7 @@ export class SummaryValueError extends Error {
     readonly actual: string,
     hint: string,
   ) {
-    super(`summary "${tag}": ${field} should be ${expected}, got ${actual}. Hint: ${hint}`);
+    super(`summary "${tag}": ${field}: expected ${expected}, found ${actual}. Hint: ${hint}`);
   }
 }
 
@@ -44,5 +44,21 @@ export class SummaryWriteError extends Error {
         "Hint: check free space and permissions; the writer accepts no more records, create a new one to continue.",
       { cause },
     );
+  }
+}
+
+/** A graph handed to SummaryWriter.graph() is not one TensorBoard can draw. */
+export class GraphDefError extends Error {
+  override name = "GraphDefError";
+  constructor(
+    /** Name of the node at fault. */
+    readonly node: string,
+    /** The property that is wrong, e.g. "inputs". */
+    readonly field: string,
+    readonly expected: string,
+    readonly actual: string,
+    hint: string,
+  ) {
+    super(`graph node "${node}": ${field}: expected ${expected}, found ${actual}. Hint: ${hint}`);
   }
 }

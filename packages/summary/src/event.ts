@@ -9,6 +9,7 @@ import type { Histogram } from "./histogram.js";
 /** The version string readers expect in the first event of a file. */
 export const FILE_VERSION = "brain.Event:2";
 
+const DT_FLOAT = 1;
 const DT_STRING = 7;
 const DATA_CLASS_TENSOR = 2;
 
@@ -17,19 +18,22 @@ export type SummaryContent =
   | { kind: "scalar"; value: number }
   | { kind: "histogram"; histogram: Histogram }
   | { kind: "image"; width: number; height: number; colorspace: number; png: Uint8Array }
-  | { kind: "text"; text: string };
+  | { kind: "text"; text: string }
+  | { kind: "hparams"; pluginData: Uint8Array };
 
 // The dashboard that shows each kind. Scalars, histograms and images use the
 // classic value fields (simple_value, histo, image), which every TensorBoard
 // reads, old ones included; TensorBoard turns them into tensors on load and
 // replaces their metadata, so the plugin name there is for other readers.
 // Text has no classic field: it is a string tensor that only its plugin
-// metadata and data class route to the Text dashboard.
+// metadata and data class route to the Text dashboard. HParams data lives in the metadata
+// itself, beside an empty tensor, so every value of it carries its metadata.
 const PLUGIN: Record<SummaryContent["kind"], string> = {
   scalar: "scalars",
   histogram: "histograms",
   image: "images",
   text: "text",
+  hparams: "hparams",
 };
 
 /** Event{wall_time, file_version}: the record every event file starts with. */
@@ -37,6 +41,14 @@ export function encodeFileVersionEvent(wallTime: number): Uint8Array {
   const w = new BinaryWriter();
   w.tag(1, WireType.Bit64).double(wallTime);
   w.tag(3, WireType.LengthDelimited).string(FILE_VERSION);
+  return w.finish();
+}
+
+/** Event{wall_time, graph_def}: a serialized GraphDef (see graph.ts) for the Graphs dashboard. */
+export function encodeGraphEvent(wallTime: number, graphDef: Uint8Array): Uint8Array {
+  const w = new BinaryWriter();
+  w.tag(1, WireType.Bit64).double(wallTime);
+  w.tag(4, WireType.LengthDelimited).bytes(graphDef);
   return w.finish();
 }
 
@@ -59,7 +71,7 @@ export function encodeSummaryEvent(
   w.tag(1, WireType.LengthDelimited).fork(); // Summary.value
   w.tag(1, WireType.LengthDelimited).string(tag);
   writeContent(w, content);
-  if (withMetadata) writeMetadata(w, content.kind);
+  if (withMetadata || content.kind === "hparams") writeMetadata(w, content);
   w.join();
   w.join();
   return w.finish();
@@ -90,6 +102,15 @@ function writeContent(w: BinaryWriter, content: SummaryContent): void {
       w.tag(8, WireType.LengthDelimited).string(content.text); // string_val
       w.join();
       return;
+    case "hparams":
+      // The HParams plugin's own writer puts a float tensor of shape [0] here.
+      w.tag(8, WireType.LengthDelimited).fork(); // Summary.Value.tensor
+      w.tag(1, WireType.Varint).int32(DT_FLOAT);
+      w.tag(2, WireType.LengthDelimited).fork(); // shape [0]
+      w.tag(2, WireType.LengthDelimited).bytes(new Uint8Array(0)); // dim{size 0}
+      w.join();
+      w.join();
+      return;
   }
 }
 
@@ -111,13 +132,14 @@ function writeHistogram(w: BinaryWriter, h: Histogram): void {
   w.join();
 }
 
-function writeMetadata(w: BinaryWriter, kind: SummaryContent["kind"]): void {
+function writeMetadata(w: BinaryWriter, content: SummaryContent): void {
   w.tag(9, WireType.LengthDelimited).fork(); // Summary.Value.metadata
-  // plugin_data{plugin_name}; content is left empty: every plugin's data
-  // proto at version 0 serializes to no bytes.
+  // plugin_data{plugin_name, content}; the classic plugins' content is left
+  // empty: their data protos at version 0 serialize to no bytes.
   w.tag(1, WireType.LengthDelimited).fork();
-  w.tag(1, WireType.LengthDelimited).string(PLUGIN[kind]);
+  w.tag(1, WireType.LengthDelimited).string(PLUGIN[content.kind]);
+  if (content.kind === "hparams") w.tag(2, WireType.LengthDelimited).bytes(content.pluginData);
   w.join();
-  if (kind === "text") w.tag(4, WireType.Varint).int32(DATA_CLASS_TENSOR);
+  if (content.kind === "text") w.tag(4, WireType.Varint).int32(DATA_CLASS_TENSOR);
   w.join();
 }

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SummaryWriteError, WriterClosedError } from "./errors.js";
 import { FileSummaryWriter } from "./file-writer.js";
 import { createFileWriter } from "./node.js";
-import { decodeEvent, parseRecords, readEvents } from "./testing/events.js";
+import { decodeEvent, parseRecords, readEvents } from "./events.test-support.js";
 
 let dir: string;
 beforeEach(async () => {

@@ -32,7 +32,7 @@ describe("imageGrid", () => {
   });
 
   it("rejects too few pixels and bad sizes with the numbers involved", () => {
-    expect(() => imageGrid(new Uint8Array(10), 2, 2, 3, 2)).toThrow(/at least count\*rows\*cols = 12, got 10/);
+    expect(() => imageGrid(new Uint8Array(10), 2, 2, 3, 2)).toThrow(/at least count\*rows\*cols = 12, found 10/);
     expect(() => imageGrid(new Uint8Array(10), 0, 2, 3, 2)).toThrow(SummaryValueError);
   });
 });

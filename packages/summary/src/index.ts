@@ -4,4 +4,7 @@ export { SummaryWriter, type SummarySink, type SummaryWriterOptions } from "./wr
 export { imageGrid, type SummaryImage } from "./image.js";
 export { markdownTable } from "./markdown.js";
 export { eventFileName, type EventFileNameParts } from "./filename.js";
-export { SummaryValueError, SummaryWriteError, WriterClosedError } from "./errors.js";
+export { GraphDefError, SummaryValueError, SummaryWriteError, WriterClosedError } from "./errors.js";
+export type { GraphAttr, GraphDType, GraphNode } from "./graph.js";
+export { HPARAMS_TAGS, type HParamColumn, type HParamsExperiment, type HParamValue, type MetricColumn, type SessionStatus } from "./hparams.js";
+export { PROJECTOR_CONFIG_FILE, projectorFiles, type ProjectorEmbedding } from "./projector.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { encodeSummaryEvent } from "./event.js";
 import { frameRecord } from "./record.js";
-import { decodeEvent, parseRecords } from "./testing/events.js";
+import { decodeEvent, parseRecords } from "./events.test-support.js";
 
 const hex = (s: string) => Uint8Array.from(s.replace(/\s+/g, "").match(/../g)!, (b) => parseInt(b, 16));
 

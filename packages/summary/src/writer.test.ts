@@ -2,7 +2,7 @@ import { decode } from "fast-png";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { SummaryValueError, SummaryWriteError, WriterClosedError } from "./errors.js";
 import { SummaryWriter } from "./writer.js";
-import { joinChunks, parseRecords, readEvents } from "./testing/events.js";
+import { joinChunks, parseRecords, readEvents } from "./events.test-support.js";
 
 function memoryWriter(options: ConstructorParameters<typeof SummaryWriter>[1] = {}) {
   const chunks: Uint8Array[] = [];
@@ -196,11 +196,11 @@ describe("SummaryWriter", () => {
 
   it("rejects bad tags, steps, values and a tag changing kind, naming what was wrong", () => {
     const { writer } = memoryWriter();
-    expect(() => writer.scalar("", 1, 0)).toThrow(/tag should be a non-empty string/);
-    expect(() => writer.scalar("loss", 1, 1.5)).toThrow(/step should be a safe integer, got 1.5/);
+    expect(() => writer.scalar("", 1, 0)).toThrow(/tag: expected a non-empty string/);
+    expect(() => writer.scalar("loss", 1, 1.5)).toThrow(/step: expected a safe integer, found 1.5/);
     expect(() => writer.scalar("loss", "1" as unknown as number, 1)).toThrow(SummaryValueError);
     expect(() => writer.text("notes", 5 as unknown as string, 1)).toThrow(SummaryValueError);
     writer.scalar("loss", 1, 1);
-    expect(() => writer.histogram("loss", [1], 2)).toThrow(/kind should be scalar, got histogram/);
+    expect(() => writer.histogram("loss", [1], 2)).toThrow(/kind: expected scalar, found histogram/);
   });
 });

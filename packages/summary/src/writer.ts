@@ -1,6 +1,17 @@
 import { SummaryValueError, SummaryWriteError, WriterClosedError } from "./errors.js";
-import { encodeFileVersionEvent, encodeSummaryEvent, type SummaryContent } from "./event.js";
+import { encodeFileVersionEvent, encodeGraphEvent, encodeSummaryEvent, type SummaryContent } from "./event.js";
+import { encodeGraphDef, type GraphNode } from "./graph.js";
 import { computeHistogram } from "./histogram.js";
+import {
+  checkHParams,
+  encodeExperiment,
+  encodeSessionEnd,
+  encodeSessionStart,
+  HPARAMS_TAGS,
+  type HParamsExperiment,
+  type HParamValue,
+  type SessionStatus,
+} from "./hparams.js";
 import { encodeImage, type SummaryImage } from "./image.js";
 import { frameRecord } from "./record.js";
 
@@ -82,6 +93,31 @@ export class SummaryWriter {
       throw new SummaryValueError(tag, "markdown", "a string", typeof markdown, "pass the text itself");
     }
     this.emit(tag, step, { kind: "text", text: markdown });
+  }
+
+  /** Records the computation graph shown in TensorBoard's Graphs dashboard (the last one written wins). */
+  graph(nodes: readonly GraphNode[]): void {
+    this.check("graph", 0);
+    this.append(encodeGraphEvent(this.options.clock(), encodeGraphDef(nodes)));
+  }
+
+  /**
+   * Records this run's hyper-parameters for the HParams dashboard: the table's columns
+   * (`experiment`, the same for every run compared) and this run's `values`, one per column
+   * at most. Metric columns take the last value of the run's scalar series of that tag.
+   */
+  hparams(experiment: HParamsExperiment, values: Readonly<Record<string, HParamValue>>): void {
+    this.check(HPARAMS_TAGS.sessionStart, 0);
+    checkHParams(experiment, values);
+    const now = this.options.clock();
+    this.emit(HPARAMS_TAGS.experiment, 0, { kind: "hparams", pluginData: encodeExperiment(experiment, now) });
+    this.emit(HPARAMS_TAGS.sessionStart, 0, { kind: "hparams", pluginData: encodeSessionStart(values, now) });
+  }
+
+  /** Records how the run of hparams() ended: the status column of the HParams table. */
+  hparamsEnd(status: SessionStatus): void {
+    this.check(HPARAMS_TAGS.sessionEnd, 0);
+    this.emit(HPARAMS_TAGS.sessionEnd, 0, { kind: "hparams", pluginData: encodeSessionEnd(status, this.options.clock()) });
   }
 
   /** Hands every buffered record to the sink and waits until it has taken them. */

@@ -5,5 +5,7 @@ export { evaluate, type EvaluateOptions, type EvaluationResult } from "./evaluat
 export { formatIterationLine, formatTestLine, formatValidationLine, OPTIMIZATION_FINISHED } from "./format.js";
 export { combineHooks, type TrainHooks } from "./hooks.js";
 export { tensorBoardHooks, type TensorBoardOptions, type TensorBoardWriter } from "./tensorboard.js";
+export { modelGraph } from "./model-graph.js";
+export { hiddenStates, type HiddenStates } from "./hidden-states.js";
 export type { MinibatchGradients, MinibatchInput } from "./minibatch.js";
 export { Trainer, type ResumeBudget, type RunOptions, type RunResult, type StepEvent, type ValidationRecord } from "./trainer.js";

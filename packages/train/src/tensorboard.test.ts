@@ -15,7 +15,7 @@ beforeAll(async () => {
 });
 
 describe("tensorBoardHooks", () => {
-  it("writes the tutorial's scalars with rate and gradient norm, a histogram of every variable, the validations and the evaluation", async () => {
+  it("writes the tutorial's scalars with rate and gradient norm, a histogram of every variable, the validations with the best so far and the evaluation", async () => {
     const scalars: [string, number, number][] = [];
     const histograms: [string, number, number][] = [];
     const writer: TensorBoardWriter = {
@@ -36,7 +36,9 @@ describe("tensorBoardHooks", () => {
     };
     const validation = (k: number): [string, number, number][] => {
       const v = validations[k];
-      return v === undefined ? [] : [["validation/accuracy", v.accuracy, v.step], ["validation/loss", v.loss, v.step]];
+      if (v === undefined) return [];
+      const best = Math.max(...validations.slice(0, k + 1).map((w) => w.accuracy));
+      return [["validation/accuracy", v.accuracy, v.step], ["validation/loss", v.loss, v.step], ["validation/best_accuracy", best, v.step]];
     };
     expect(validations.map((v) => v.step)).toEqual([3, 6]);
     expect(scalars).toEqual([

@@ -14,8 +14,9 @@ export interface TensorBoardOptions {
 /**
  * Hooks that write what the tutorial's TensorBoard shows: scalars "loss" and
  * "accuracy" at every summary step (with "learning_rate" and "gradient_norm"),
- * a histogram per model variable every histogramStep steps, and
- * "<split>/accuracy", "<split>/loss" after an evaluation (e.g. "validation/loss").
+ * a histogram per model variable every histogramStep steps,
+ * "<split>/accuracy", "<split>/loss" after an evaluation (e.g. "validation/loss"), and
+ * "validation/best_accuracy", the best validation accuracy so far (a column of the HParams table).
  */
 export function tensorBoardHooks(
   writer: TensorBoardWriter,
@@ -23,6 +24,7 @@ export function tensorBoardHooks(
   options: TensorBoardOptions = {},
 ): TrainHooks {
   const histogramStep = options.histogramStep ?? 500;
+  let bestValidation = Number.NEGATIVE_INFINITY;
   return {
     onSummary(e) {
       writer.scalar("loss", e.loss, e.step);
@@ -40,6 +42,10 @@ export function tensorBoardHooks(
     onEvaluate(e) {
       writer.scalar(`${e.split}/accuracy`, e.accuracy, e.step);
       writer.scalar(`${e.split}/loss`, e.loss, e.step);
+      if (e.split === "validation") {
+        bestValidation = Math.max(bestValidation, e.accuracy);
+        writer.scalar("validation/best_accuracy", bestValidation, e.step);
+      }
     },
   };
 }

@@ -5,14 +5,16 @@ import { modelSequenceInput, toSequences } from "@mnist/data";
 import { loadModel } from "@mnist/rnn/node";
 import { evaluate, formatTestLine, type EvaluationResult } from "@mnist/train";
 import { selectBackend } from "../backend.js";
-import { decodeLimitsOf, modelLimitsOf, type ModelOptions } from "../options.js";
-import { requireMnistFolder, resolveModelFolder } from "../paths.js";
+import { decodeLimitsOf, modelLimitsOf, type EvaluateOptions } from "../options.js";
+import { requireMnistFolder, requireWritableFolder, resolveModelFolder } from "../paths.js";
 import { createReporter, reportMode } from "../reporter.js";
+import { defaultRunName, RunLog } from "../run-log.js";
 import type { CliIo } from "../run.js";
 
-export async function evaluateCommand(options: ModelOptions, io: CliIo): Promise<number> {
+export async function evaluateCommand(options: EvaluateOptions, io: CliIo): Promise<number> {
   const modelFolder = await resolveModelFolder("--model", options.model);
   if (options.data) await requireMnistFolder("--data", options.data);
+  if (options.logdir) await requireWritableFolder("--logdir", options.logdir);
   const reporter = createReporter(io.stdout, reportMode(io.stdout, options.json));
 
   const backend = await selectBackend(options.backend);
@@ -31,6 +33,17 @@ export async function evaluateCommand(options: ModelOptions, io: CliIo): Promise
       perClassAccuracy: result.perClassAccuracy,
       imagesPerSecond: result.imagesPerSecond,
     });
+    if (options.logdir) {
+      const runLog = await RunLog.open(options.logdir, `${defaultRunName(model.config, input)}-evaluate`, { projectorSize: options.projectorSize });
+      try {
+        await runLog.graph(model.config);
+        runLog.evaluation("test", result, 0);
+        const projector = await runLog.projector(model, mnist.test, input);
+        reporter.event("tensorboard", `TensorBoard run: ${runLog.dir} (projector: ${projector})`, { runDir: runLog.dir, eventFile: runLog.path, projector });
+      } finally {
+        await runLog.close();
+      }
+    }
     return 0;
   } finally {
     model.dispose();
