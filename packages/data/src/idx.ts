@@ -74,29 +74,29 @@ export function decodeIdx(bytes: Uint8Array, source = "<bytes>", limits: DecodeL
 export function decodeIdxPayload(bytes: Uint8Array, source: string, owned: boolean, limits: DecodeLimits): IdxArray {
   // The magic comes first: nothing else is read from a file that is not IDX.
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) {
-    throw new IdxFormatError({
-      path: source,
-      field: "magic",
-      expected: "0x00 0x00 <type code> <rank>",
-      actual: bytes.length < 4 ? `${bytes.length} byte(s): ${hex(bytes)}` : hex(bytes.subarray(0, 4)),
-      hint: "this is not an IDX file (or it is compressed with something other than gzip)",
-    });
+    throw new IdxFormatError(
+      source,
+      "magic",
+      "0x00 0x00 <type code> <rank>",
+      bytes.length < 4 ? `${bytes.length} byte(s): ${hex(bytes)}` : hex(bytes.subarray(0, 4)),
+      "this is not an IDX file (or it is compressed with something other than gzip)",
+    );
   }
   const code = bytes[2] ?? 0;
   const type = IDX_TYPES.find((t) => t.code === code);
   if (type === undefined) {
-    throw new IdxFormatError({ path: source, field: "type code", expected: TYPE_CODES, actual: hex(bytes.subarray(2, 3)) });
+    throw new IdxFormatError(source, "type code", TYPE_CODES, hex(bytes.subarray(2, 3)));
   }
   const rank = bytes[3] ?? 0;
   const headerLength = 4 + 4 * rank;
   if (bytes.length < headerLength) {
-    throw new IdxFormatError({
-      path: source,
-      field: "dimensions",
-      expected: `${rank} dimension sizes (a ${headerLength}-byte header)`,
-      actual: `a ${bytes.length}-byte file`,
-      hint: "the file is truncated",
-    });
+    throw new IdxFormatError(
+      source,
+      "dimensions",
+      `${rank} dimension sizes (a ${headerLength}-byte header)`,
+      `a ${bytes.length}-byte file`,
+      "the file is truncated",
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shape: number[] = [];
@@ -110,13 +110,13 @@ export function decodeIdxPayload(bytes: Uint8Array, source: string, owned: boole
   }
   const payloadLength = bytes.length - headerLength;
   if (count * type.bytes !== payloadLength) {
-    throw new IdxFormatError({
-      path: source,
-      field: "payload size",
-      expected: `${shape.join(" x ") || "1 (rank 0)"} ${type.dtype} values = ${count * type.bytes} bytes`,
-      actual: `${payloadLength} bytes after the ${headerLength}-byte header`,
-      hint: count * type.bytes > payloadLength ? "the file is truncated or a dimension is wrong" : "the file has trailing bytes or a dimension is wrong",
-    });
+    throw new IdxFormatError(
+      source,
+      "payload size",
+      `${shape.join(" x ") || "1 (rank 0)"} ${type.dtype} values = ${count * type.bytes} bytes`,
+      `${payloadLength} bytes after the ${headerLength}-byte header`,
+      count * type.bytes > payloadLength ? "the file is truncated or a dimension is wrong" : "the file has trailing bytes or a dimension is wrong",
+    );
   }
   // Equal to the bytes at hand, so this only refuses in-memory input larger than the limit.
   checkDeclaredSize(source, "IDX header", payloadLength, limits, `${shape.join(" x ") || "1 (rank 0)"} ${type.dtype} values = ${payloadLength} bytes`);
@@ -144,24 +144,24 @@ export function encodeIdx(array: IdxArray): Uint8Array {
   const source = "<encodeIdx input>";
   const type = IDX_TYPES.find((t) => t.dtype === array.dtype);
   if (type === undefined) {
-    throw new IdxFormatError({ path: source, field: "dtype", expected: IDX_TYPES.map((t) => t.dtype).join(", "), actual: String(array.dtype) });
+    throw new IdxFormatError(source, "dtype", IDX_TYPES.map((t) => t.dtype).join(", "), String(array.dtype));
   }
   if (type.create(0).constructor !== array.data.constructor) {
-    throw new IdxFormatError({ path: source, field: "data", expected: `a ${type.create(0).constructor.name} for dtype ${type.dtype}`, actual: `a ${array.data.constructor.name}` });
+    throw new IdxFormatError(source, "data", `a ${type.create(0).constructor.name} for dtype ${type.dtype}`, `a ${array.data.constructor.name}`);
   }
   const rank = array.shape.length;
   if (rank > 255) {
-    throw new IdxFormatError({ path: source, field: "rank", expected: "at most 255 dimensions", actual: `${rank} dimensions` });
+    throw new IdxFormatError(source, "rank", "at most 255 dimensions", `${rank} dimensions`);
   }
   let count = 1;
   for (const size of array.shape) {
     if (!Number.isInteger(size) || size < 0 || size > MAX_DIMENSION) {
-      throw new IdxFormatError({ path: source, field: "shape", expected: "integer sizes in 0..4294967295", actual: `[${array.shape.join(", ")}]` });
+      throw new IdxFormatError(source, "shape", "integer sizes in 0..4294967295", `[${array.shape.join(", ")}]`);
     }
     count *= size;
   }
   if (count !== array.data.length) {
-    throw new IdxFormatError({ path: source, field: "data length", expected: `${count} values for shape [${array.shape.join(", ")}]`, actual: `${array.data.length} values` });
+    throw new IdxFormatError(source, "data length", `${count} values for shape [${array.shape.join(", ")}]`, `${array.data.length} values`);
   }
   const headerLength = 4 + 4 * rank;
   const bytes = new Uint8Array(headerLength + count * type.bytes);

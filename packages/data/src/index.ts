@@ -1,4 +1,4 @@
-export { IdxFormatError, InputTooLargeError, PngFormatError, SequenceInputError, type IdxFormatErrorDetails, type PngFormatErrorDetails } from "./errors.js";
+export { IdxFormatError, InputTooLargeError, PngFormatError, SequenceInputError } from "./errors.js";
 export { DEFAULT_MAX_BYTES, type DecodeLimits } from "./limits.js";
 export { decodeIdx, encodeIdx, type IdxArray, type IdxData, type IdxDataType } from "./idx.js";
 export { decodePng } from "./png.js";

@@ -30,43 +30,43 @@ export const MNIST_CLASSES = 10;
 /** Pairs a decoded images file ([count, rows, cols] uint8) with its labels file ([count] uint8, 0..9). */
 export function mnistSplitFromIdx(images: IdxArray, labels: IdxArray, imagesSource = "<images>", labelsSource = "<labels>"): MnistSplit {
   if (images.dtype !== "uint8" || images.shape.length !== 3) {
-    throw new IdxFormatError({
-      path: imagesSource,
-      field: "images layout",
-      expected: "uint8 values of rank 3 [count, rows, cols]",
-      actual: `${images.dtype} values of shape [${images.shape.join(", ")}]`,
-      hint: "is this an MNIST images file (…-images-idx3-ubyte)?",
-    });
+    throw new IdxFormatError(
+      imagesSource,
+      "images layout",
+      "uint8 values of rank 3 [count, rows, cols]",
+      `${images.dtype} values of shape [${images.shape.join(", ")}]`,
+      "is this an MNIST images file (…-images-idx3-ubyte)?",
+    );
   }
   if (labels.dtype !== "uint8" || labels.shape.length !== 1) {
-    throw new IdxFormatError({
-      path: labelsSource,
-      field: "labels layout",
-      expected: "uint8 values of rank 1 [count]",
-      actual: `${labels.dtype} values of shape [${labels.shape.join(", ")}]`,
-      hint: "is this an MNIST labels file (…-labels-idx1-ubyte)?",
-    });
+    throw new IdxFormatError(
+      labelsSource,
+      "labels layout",
+      "uint8 values of rank 1 [count]",
+      `${labels.dtype} values of shape [${labels.shape.join(", ")}]`,
+      "is this an MNIST labels file (…-labels-idx1-ubyte)?",
+    );
   }
   const [count = 0, rows = 0, cols = 0] = images.shape;
   const labelCount = labels.shape[0] ?? 0;
   if (labelCount !== count) {
-    throw new IdxFormatError({
-      path: labelsSource,
-      field: "count",
-      expected: `${count} labels, one per image in ${imagesSource}`,
-      actual: `${labelCount} labels`,
-      hint: "the images and labels files come from different sets (train vs t10k?)",
-    });
+    throw new IdxFormatError(
+      labelsSource,
+      "count",
+      `${count} labels, one per image in ${imagesSource}`,
+      `${labelCount} labels`,
+      "the images and labels files come from different sets (train vs t10k?)",
+    );
   }
   const labelData = labels.data as Uint8Array;
   const bad = labelData.findIndex((label) => label >= MNIST_CLASSES);
   if (bad !== -1) {
-    throw new IdxFormatError({
-      path: labelsSource,
-      field: "label",
-      expected: `digits 0..${MNIST_CLASSES - 1}`,
-      actual: `${labelData[bad]} at index ${bad}`,
-    });
+    throw new IdxFormatError(
+      labelsSource,
+      "label",
+      `digits 0..${MNIST_CLASSES - 1}`,
+      `${labelData[bad]} at index ${bad}`,
+    );
   }
   return { images: images.data as Uint8Array, labels: labelData, count, rows, cols };
 }

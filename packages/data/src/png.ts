@@ -53,7 +53,7 @@ type Fail = (field: string, expected: string, actual: string) => PngFormatError;
  * compressed scanlines) would decode to more than `limits.maxBytes`.
  */
 export function decodePng(bytes: Uint8Array, source = "<bytes>", limits: DecodeLimits = {}): DigitImage {
-  const fail: Fail = (field, expected, actual) => new PngFormatError({ path: source, field, expected, actual });
+  const fail: Fail = (field, expected, actual) => new PngFormatError(source, field, expected, actual);
   if (bytes.length < SIGNATURE.length || SIGNATURE.some((b, i) => bytes[i] !== b)) {
     throw fail("signature", "the bytes 89 50 4E 47 0D 0A 1A 0A at the start", hex(bytes.subarray(0, SIGNATURE.length)) || "an empty file");
   }
