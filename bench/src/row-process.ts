@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import * as tf from "@tensorflow/tfjs-core";
 import { loadMnist } from "@mnist/data/node";
+import { errorReply, RequestChannel, type ChannelEndpoint, type ErrorReply } from "@mnist/train/node";
 import { createRowStep, type Implementation } from "./rows.js";
 
 // Each benchmark row runs in a process of its own, as a user's training would: no row shares a
@@ -16,87 +17,78 @@ type RowReply =
   | { kind: "ready" }
   | { kind: "warmedUp"; steps: number }
   | { kind: "timings"; milliseconds: number[] }
-  | { kind: "finished"; peakRssKiB: number }
-  | { kind: "error"; message: string };
+  | { kind: "finished"; peakRssKiB: number };
+
+/** One row's process as the far end of a RequestChannel; its console is collected for the error of a failed row. */
+function rowEndpoint(child: ChildProcess, output: { text: string }): ChannelEndpoint<RowRequest, RowReply> {
+  // The children's console (tfjs's banner, warnings) is shown only when a row fails.
+  child.stdout?.on("data", (chunk: Buffer) => (output.text += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output.text += chunk.toString()));
+  return {
+    post: (request) => child.send(request),
+    listen(message, failure) {
+      child.on("message", message);
+      child.on("exit", (code) => failure(`its process exited with code ${code}`));
+    },
+    close: async () => {
+      child.kill();
+    },
+  };
+}
 
 /** The parent's handle on one row's process. */
 export class RowProcess {
-  private output = "";
-  private pending: { resolve(reply: RowReply): void; reject(error: Error): void } | undefined;
-
   private constructor(
     readonly implementation: Implementation,
     readonly backend: string,
-    private readonly child: ChildProcess,
-  ) {
-    // The children's console (tfjs's banner, warnings) is shown only when a row fails.
-    child.stdout?.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
-    child.stderr?.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
-    child.on("message", (reply: RowReply) => {
-      const pending = this.pending;
-      this.pending = undefined;
-      if (reply.kind === "error") pending?.reject(this.failure(reply.message));
-      else pending?.resolve(reply);
-    });
-    child.on("exit", (code) => {
-      const pending = this.pending;
-      this.pending = undefined;
-      pending?.reject(this.failure(`its process exited with code ${code}`));
-    });
-  }
+    private readonly channel: RequestChannel<RowRequest, RowReply>,
+  ) {}
 
   /** Starts `script` (this benchmark's entry) as the row's process and waits until its model is built. */
   static async start(script: string, implementation: Implementation, backend: string): Promise<RowProcess> {
     const child = fork(script, ["--row", `${implementation}/${backend}`], { stdio: ["ignore", "pipe", "pipe", "ipc"] });
-    const row = new RowProcess(implementation, backend, child);
-    await row.next(undefined);
-    return row;
+    const output = { text: "" };
+    const channel = new RequestChannel(
+      rowEndpoint(child, output),
+      (operation, reason) => new Error(`benchmark row ${implementation}/${backend} failed during ${operation}: ${reason}\n${output.text}`),
+    );
+    await channel.started();
+    return new RowProcess(implementation, backend, channel);
   }
 
   /** Untimed steps until both `steps` and `seconds` have passed; resolves to the steps taken. */
   async warmUp(steps: number, seconds: number): Promise<number> {
-    const reply = await this.next({ kind: "warmup", steps, seconds });
+    const reply = await this.channel.request({ kind: "warmup", steps, seconds });
     return reply.kind === "warmedUp" ? reply.steps : 0;
   }
 
   /** `steps` consecutive timed steps; resolves to each one's milliseconds. */
   async block(steps: number): Promise<number[]> {
-    const reply = await this.next({ kind: "block", steps });
+    const reply = await this.channel.request({ kind: "block", steps });
     return reply.kind === "timings" ? reply.milliseconds : [];
   }
 
   /** Frees the row and ends its process; resolves to the process's peak RSS in KiB. */
   async finish(): Promise<number> {
-    const reply = await this.next({ kind: "finish" });
+    const reply = await this.channel.request({ kind: "finish" });
     return reply.kind === "finished" ? reply.peakRssKiB : 0;
   }
 
   /** Stops the process whatever it is doing (after a failure elsewhere). */
   kill(): void {
-    this.child.kill();
-  }
-
-  private next(request: RowRequest | undefined): Promise<RowReply> {
-    return new Promise<RowReply>((resolve, reject) => {
-      this.pending = { resolve, reject };
-      if (request !== undefined) this.child.send(request);
-    });
-  }
-
-  private failure(reason: string): Error {
-    return new Error(`benchmark row ${this.implementation}/${this.backend}: ${reason}\n${this.output}`);
+    void this.channel.close();
   }
 }
 
 /** The row's side: builds the row on `backend`, then serves the parent's requests one at a time. */
 export async function serveRow(implementation: Implementation, backend: string): Promise<void> {
   // The last reply closes the channel once sent, so the process can end.
-  const send = (reply: RowReply, last = false): void => {
+  const send = (reply: RowReply | ErrorReply, last = false): void => {
     process.send?.(reply, undefined, undefined, () => {
       if (last) process.disconnect();
     });
   };
-  const fail = (error: unknown): void => send({ kind: "error", message: error instanceof Error ? error.message : String(error) }, true);
+  const fail = (error: unknown): void => send(errorReply(error), true);
   try {
     if (!(await tf.setBackend(backend))) throw new Error(`backend "${backend}" failed to initialise`);
     const { train } = await loadMnist();

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { Batcher, type MnistSplit } from "@mnist/data";
 import { SequenceClassifier } from "@mnist/rnn";
 import { Trainer } from "@mnist/train";
-import { ParallelTrainer } from "@mnist/train/node";
+import { workerThreads } from "@mnist/train/node";
 import { LayersLstm } from "./layers.js";
 import { StraightforwardLstm } from "./straightforward.js";
 
@@ -11,7 +11,7 @@ export const MODEL = { steps: 28, inputs: 28, hidden: 128, classes: 10, batch: 1
 
 export type Implementation = "parallel" | "fast" | "straightforward" | "layers";
 export const IMPLEMENTATION_NAMES: Record<Implementation, string> = {
-  parallel: "fused LSTM, 2 threads (ParallelTrainer)",
+  parallel: "fused LSTM, 2 threads (Trainer, workerThreads)",
   fast: "fused LSTM, 1 thread (Trainer)",
   straightforward: "per-step concat+matMul",
   layers: "tf.layers.lstm",
@@ -27,13 +27,12 @@ export function createRowStep(implementation: Implementation, train: MnistSplit)
   if (implementation === "fast" || implementation === "parallel") {
     const model = SequenceClassifier.create({ hiddenSize: MODEL.hidden, seed: 1 });
     const config = { batchSize: MODEL.batch, learningRate: MODEL.learningRate, seed: 1 };
-    const trainer =
-      implementation === "parallel" ? new ParallelTrainer(model, train, config, {}, { workers: 2 }) : new Trainer(model, train, config);
+    const trainer = new Trainer(model, train, config, implementation === "parallel" ? { gradients: workerThreads({ threads: 2 }) } : {});
     return {
       step: async () => {
         await trainer.step();
       },
-      // A ParallelTrainer's worker thread must stop, or the process stays up.
+      // A worker thread must stop, or the process stays up.
       dispose: () => trainer.dispose(),
     };
   }

@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  // parallel-worker.js is the script ParallelTrainer starts in each worker thread.
+  // parallel-worker.js is the script workerThreads() starts in each worker thread.
   entry: ["src/index.ts", "src/node.ts", "src/parallel-worker.ts"],
   format: ["esm"],
   dts: true,

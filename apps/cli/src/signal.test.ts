@@ -3,10 +3,11 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { splitValidation } from "@mnist/data";
+import { splitValidation, type MnistSplit } from "@mnist/data";
 import { loadMnist } from "@mnist/data/node";
 import { loadModel } from "@mnist/rnn/node";
 import { Trainer } from "@mnist/train";
+import { readCheckpoint } from "@mnist/train/node";
 import { selectBackend } from "./backend.js";
 import { maskedCrc32c } from "@mnist/summary";
 import { countTag, listFiles, runCli, tempDir, writeSmallMnist } from "./cli.test-support.js";
@@ -29,6 +30,12 @@ beforeAll(async () => {
   smallData = await writeSmallMnist(tmp.path, 1280, 200);
 }, 180_000);
 afterAll(() => tmp?.remove());
+
+/** A trainer continuing the run checkpointed in `dir`, as train --resume makes it. */
+async function resumeTrainer(dir: string, train: MnistSplit): Promise<Trainer> {
+  const { model, config, state } = await readCheckpoint(dir);
+  return new Trainer(model, train, config, { restored: state });
+}
 
 /** Starts the built CLI, sends `signal` after its first log line, resolves with exit code and output. */
 function interruptAfterFirstLog(args: string[], signal: NodeJS.Signals): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -72,7 +79,7 @@ describe.each([
     expect(model.config.hiddenSize).toBe(8);
     model.dispose();
     const { train } = splitValidation((await loadMnist(smallData)).train, 5000);
-    const trainer = await Trainer.resume(save, train);
+    const trainer = await resumeTrainer(save, train);
     const stoppedAt = trainer.completedSteps;
     expect(stoppedAt).toBeGreaterThanOrEqual(1);
     expect(stoppedAt).toBeLessThan(trainer.totalSteps);
@@ -141,7 +148,7 @@ describe("kill -9 during train", () => {
     expect(signal).toBe("SIGKILL");
 
     const { train } = splitValidation((await loadMnist(smallData)).train, 5000);
-    const trainer = await Trainer.resume(save, train);
+    const trainer = await resumeTrainer(save, train);
     expect(trainer.completedSteps).toBeGreaterThanOrEqual(3);
     expect(trainer.completedSteps).toBeLessThan(trainer.totalSteps);
     trainer.dispose();

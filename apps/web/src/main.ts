@@ -1,13 +1,13 @@
 import type { Mnist } from "@mnist/data";
 import type { SequenceClassifier } from "@mnist/rnn";
-import { formatTestLine, type EvaluationResult } from "@mnist/train";
+import { evaluate, formatTestLine, type EvaluationResult } from "@mnist/train";
 import { startBackend } from "./backend.js";
 import { TrainingChart } from "./chart.js";
 import { classifyDrawing, DRAWN_IMAGE_SIDE } from "./classify.js";
 import { DrawingPad } from "./drawing-pad.js";
 import { fetchMnist } from "./mnist.js";
 import { download, downloadModel, modelFromFiles } from "./model-files.js";
-import { evaluateInSlices, TrainingSession } from "./session.js";
+import { TrainingSession, yieldToBrowser } from "./session.js";
 import { paintDigit, ProbabilityBars, renderConfusion } from "./views.js";
 
 const element = <T extends HTMLElement>(id: string): T => {
@@ -135,11 +135,13 @@ async function evaluateTest(): Promise<void> {
   if (mnist === undefined || model === undefined) return;
   const test = mnist.test;
   progress.max = test.count;
-  const onProgress = (done: number) => {
+  const onProgress = async (done: number) => {
     progress.value = done;
     progressText.textContent = `evaluating: ${done} / ${test.count} test images`;
+    // A pause between batches keeps the page responsive and lets the progress bar repaint.
+    await yieldToBrowser();
   };
-  const result: EvaluationResult = session !== undefined ? await session.evaluate(test, onProgress) : await evaluateInSlices(model, test, onProgress);
+  const result: EvaluationResult = session !== undefined ? await session.evaluate(test, onProgress) : await evaluate(model, test, { onProgress });
   element("test-accuracy").textContent = `${result.accuracy.toFixed(4)} (loss ${result.loss.toFixed(4)}, ${result.count} images, ${Math.round(result.imagesPerSecond)} images/s)`;
   renderConfusion(element<HTMLTableElement>("confusion"), result.confusion);
   appendLog(formatTestLine(result.accuracy));

@@ -3,7 +3,6 @@ import { SequenceClassifier, type ModelConfig } from "@mnist/rnn";
 import { eventFileName, SummaryWriter } from "@mnist/summary";
 import {
   combineHooks,
-  evaluate,
   tensorBoardHooks,
   Trainer,
   type EvaluationResult,
@@ -29,7 +28,6 @@ export class TrainingSession {
   readonly trainer: Trainer;
   private readonly writer: SummaryWriter;
   private readonly records: Uint8Array[] = [];
-  private readonly tensorBoard: TrainHooks;
   private readonly startedSeconds = Math.floor(Date.now() / 1000);
   private controller: AbortController | undefined;
 
@@ -37,7 +35,6 @@ export class TrainingSession {
     this.model = SequenceClassifier.create(modelConfig);
     // flushMillis 0: every record goes straight to memory, so a download is always complete.
     this.writer = new SummaryWriter((chunk) => void this.records.push(chunk), { flushMillis: 0 });
-    this.tensorBoard = tensorBoardHooks(this.writer, this.model);
     const page: TrainHooks = {
       async onStep(e) {
         listener.onStep(e);
@@ -46,7 +43,7 @@ export class TrainingSession {
       },
       onLog: (e) => listener.onLog(e.line),
     };
-    this.trainer = new Trainer(this.model, train, trainConfig, combineHooks(this.tensorBoard, page));
+    this.trainer = new Trainer(this.model, train, trainConfig, { hooks: combineHooks(tensorBoardHooks(this.writer, this.model), page) });
   }
 
   get running(): boolean {
@@ -72,11 +69,9 @@ export class TrainingSession {
     this.controller?.abort();
   }
 
-  /** Test-set evaluation, also recorded in the event file as test/accuracy and test/loss. */
-  async evaluate(test: MnistSplit, onProgress: (done: number) => void): Promise<EvaluationResult> {
-    const result = await evaluateInSlices(this.model, test, onProgress);
-    await this.tensorBoard.onEvaluate?.({ ...result, step: this.trainer.completedSteps, epoch: this.trainer.completedEpochs, split: "test" });
-    return result;
+  /** Test-set evaluation, also recorded in the event file as test/accuracy and test/loss; onProgress is awaited after each batch of images. */
+  evaluate(test: MnistSplit, onProgress: (done: number) => void | Promise<void>): Promise<EvaluationResult> {
+    return this.trainer.evaluate(test, "test", { onProgress });
   }
 
   /** The run's TensorBoard event file so far, named as TensorFlow names them. */
@@ -94,50 +89,6 @@ export class TrainingSession {
     this.trainer.dispose();
     this.model.dispose();
   }
-}
-
-/**
- * evaluate() over slices of the split with a pause between them, so the page stays
- * responsive and can show progress; the slices' results are combined exactly.
- */
-export async function evaluateInSlices(
-  model: SequenceClassifier,
-  split: MnistSplit,
-  onProgress: (done: number) => void,
-  sliceSize = 1000,
-): Promise<EvaluationResult> {
-  const started = performance.now();
-  const pixels = split.rows * split.cols;
-  const parts: EvaluationResult[] = [];
-  for (let start = 0; start < split.count; start += sliceSize) {
-    const count = Math.min(sliceSize, split.count - start);
-    const slice: MnistSplit = {
-      ...split,
-      count,
-      images: split.images.subarray(start * pixels, (start + count) * pixels),
-      labels: split.labels.subarray(start, start + count),
-    };
-    parts.push(await evaluate(model, slice));
-    onProgress(start + count);
-    await yieldToBrowser();
-  }
-  const classes = model.config.classes;
-  const confusion = Array.from({ length: classes }, (_, label) =>
-    Array.from({ length: classes }, (_, predicted) => parts.reduce((sum, part) => sum + (part.confusion[label]?.[predicted] ?? 0), 0)),
-  );
-  const count = parts.reduce((sum, part) => sum + part.count, 0);
-  const correct = confusion.reduce((sum, row, label) => sum + (row[label] ?? 0), 0);
-  return {
-    accuracy: correct / count,
-    loss: parts.reduce((sum, part) => sum + part.loss * part.count, 0) / count,
-    count,
-    confusion,
-    perClassAccuracy: confusion.map((row, label) => {
-      const total = row.reduce((sum, n) => sum + n, 0);
-      return total === 0 ? Number.NaN : (row[label] ?? 0) / total;
-    }),
-    imagesPerSecond: count / ((performance.now() - started) / 1000),
-  };
 }
 
 /**

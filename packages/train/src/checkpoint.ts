@@ -1,9 +1,11 @@
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { BatcherState } from "@mnist/data";
-import type { SequenceClassifier } from "@mnist/rnn";
+import { SequenceClassifier } from "@mnist/rnn";
 import type { AdamState } from "./adam.js";
 import type { TrainConfig } from "./config.js";
 import { CheckpointError } from "./errors.js";
-import type { ValidationRecord } from "./trainer.js";
+import type { Checkpoint, CheckpointWriter, TrainerState, ValidationRecord } from "./trainer.js";
 
 /**
  * Checkpoint folder layout:
@@ -15,29 +17,23 @@ import type { ValidationRecord } from "./trainer.js";
  * A new checkpoint is written whole into a temporary folder, renamed into
  * place, and only then does latest.json point at it; the previous one is
  * deleted last, so a crash at any moment leaves a complete checkpoint.
- *
- * fs and path are imported on first use, not at load time, so that the
- * Trainer (which imports this module) also bundles for a browser, where
- * only checkpoints are unavailable.
+ * This file is the package's only caller of SequenceClassifier.save and .load.
  */
 const POINTER = "latest.json";
 const FORMAT = "mnist-rnn/train-checkpoint";
 
-/** What the trainer needs besides the model to continue a run. */
-export interface TrainerState {
+/** trainer.json */
+interface TrainerFile {
+  format: typeof FORMAT;
+  version: 1;
   /** Steps completed. */
   step: number;
   config: TrainConfig;
   batcher: BatcherState;
-  /** Size of the training split the run used; resuming on another split would not be the same run. */
+  /** Size of the training split the run used. */
   trainCount: number;
   /** The validation of the weights in best/, when the trainer kept some. */
   best?: ValidationRecord;
-}
-
-interface TrainerFile extends TrainerState {
-  format: typeof FORMAT;
-  version: 1;
 }
 
 interface OptimizerFile {
@@ -48,38 +44,25 @@ interface OptimizerFile {
   moments: { name: string; shape: number[] }[];
 }
 
-export interface Checkpoint {
-  /** The complete checkpoint folder that latest.json points at. */
-  folder: string;
-  /** Its model subfolder, for SequenceClassifier.load. */
-  modelFolder: string;
-  trainer: TrainerState;
-  adam: AdamState;
-  /** The kept best weights' validation and model folder, if the trainer kept some. */
-  best?: { record: ValidationRecord; modelFolder: string };
+/** Writes checkpoints of a run into the folder `dir` (RunOptions.checkpoint), keeping only the latest. */
+export function checkpointWriter(dir: string): CheckpointWriter {
+  return { dir, write: (checkpoint) => writeCheckpoint(dir, checkpoint) };
 }
 
-export async function writeCheckpoint(
-  dir: string,
-  model: SequenceClassifier,
-  trainer: TrainerState,
-  adam: AdamState,
-  best?: SequenceClassifier,
-): Promise<string> {
-  const { mkdir, readdir, rename, rm, writeFile } = await import("node:fs/promises");
-  const { join } = await import("node:path");
+async function writeCheckpoint(dir: string, { model, config, state }: Checkpoint): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const unique = `${String(trainer.step).padStart(6, "0")}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const unique = `${String(state.step).padStart(6, "0")}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const temporary = join(dir, `.tmp-step-${unique}`);
   const folderName = `step-${unique}`;
   try {
     await mkdir(temporary);
     await model.save(join(temporary, "model"));
-    if (best !== undefined) await best.save(join(temporary, "best"));
-    const { json, bin } = encodeOptimizer(adam);
+    if (state.best !== undefined) await state.best.model.save(join(temporary, "best"));
+    const { json, bin } = encodeOptimizer(state.adam);
     await writeFile(join(temporary, "optimizer.bin"), bin);
     await writeFile(join(temporary, "optimizer.json"), JSON.stringify(json));
-    const file: TrainerFile = { format: FORMAT, version: 1, ...trainer };
+    const file: TrainerFile = { format: FORMAT, version: 1, step: state.step, config, batcher: state.batcher, trainCount: state.trainCount };
+    if (state.best !== undefined) file.best = state.best.record;
     await writeFile(join(temporary, "trainer.json"), JSON.stringify(file, null, 2));
     await rename(temporary, join(dir, folderName));
   } catch (error) {
@@ -93,12 +76,10 @@ export async function writeCheckpoint(
     const stale = (entry.startsWith("step-") && entry !== folderName) || entry.startsWith(".tmp-");
     if (stale) await rm(join(dir, entry), { recursive: true, force: true });
   }
-  return join(dir, folderName);
 }
 
 /** The complete checkpoint folder that `dir`'s latest.json points at. */
 async function latestCheckpointFolder(dir: string): Promise<string> {
-  const { join } = await import("node:path");
   const pointerPath = join(dir, POINTER);
   const pointer = await readJson(pointerPath, `${POINTER} naming the latest checkpoint`);
   const folderName = (pointer as { folder?: unknown }).folder;
@@ -110,13 +91,15 @@ async function latestCheckpointFolder(dir: string): Promise<string> {
 
 /** The model folder (model.json + weights.bin) of the latest checkpoint in `dir`; Node only. */
 export async function checkpointModelFolder(dir: string): Promise<string> {
-  const { join } = await import("node:path");
   return join(await latestCheckpointFolder(dir), "model");
 }
 
-export async function readCheckpoint(dir: string): Promise<Checkpoint> {
-  const { readFile } = await import("node:fs/promises");
-  const { join } = await import("node:path");
+/**
+ * The latest checkpoint in `dir` (written by checkpointWriter(dir)), with its model loaded:
+ * pass model, config and state to new Trainer(model, train, config, { restored: state }) to
+ * continue the run. The caller owns the models (the trainer takes over state.best's).
+ */
+export async function readCheckpoint(dir: string): Promise<Checkpoint & { folder: string }> {
   const folder = await latestCheckpointFolder(dir);
   const trainerPath = join(folder, "trainer.json");
   const trainer = (await readJson(trainerPath, "trainer.json")) as Partial<TrainerFile>;
@@ -129,19 +112,29 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
   const bin = await readFile(binPath).catch(() => {
     throw new CheckpointError(binPath, "optimizer.bin", "no such file");
   });
+  const adam = decodeOptimizer(optimizer, bin, binPath);
   const { step, config, batcher, trainCount, best } = trainer as TrainerFile;
-  const checkpoint: Checkpoint = {
-    folder,
-    modelFolder: join(folder, "model"),
-    trainer: { step, config, batcher, trainCount },
-    adam: decodeOptimizer(optimizer, bin, binPath),
-  };
-  // Checkpoints written before best weights were kept have no "best": they resume without one.
-  if (best !== undefined) {
-    checkpoint.trainer.best = best;
-    checkpoint.best = { record: best, modelFolder: join(folder, "best") };
+  const model = await SequenceClassifier.load(join(folder, "model"));
+  try {
+    for (const [name, variable] of Object.entries(model.variables)) {
+      const moments = adam.moments[name];
+      if (moments === undefined || moments.shape.join(",") !== variable.shape.join(",")) {
+        throw new CheckpointError(
+          optimizerPath,
+          `Adam moments of shape [${variable.shape}] for the model's "${name}"`,
+          moments === undefined ? "none" : `[${moments.shape}]`,
+          "resume from a checkpoint folder written by training, unaltered",
+        );
+      }
+    }
+    const state: TrainerState = { step, trainCount, batcher, adam };
+    // A run that kept no best weights has no "best".
+    if (best !== undefined) state.best = { record: best, model: await SequenceClassifier.load(join(folder, "best")) };
+    return { folder, model, config, state };
+  } catch (error) {
+    model.dispose();
+    throw error;
   }
-  return checkpoint;
 }
 
 function encodeOptimizer(adam: AdamState): { json: OptimizerFile; bin: Uint8Array } {
@@ -193,7 +186,6 @@ function littleEndianBytes(values: Float32Array): Uint8Array {
 }
 
 async function readJson(path: string, what: string): Promise<unknown> {
-  const { readFile } = await import("node:fs/promises");
   let text: string;
   try {
     text = await readFile(path, "utf8");

@@ -49,6 +49,24 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
   maxShift: 0,
 });
 
+/** A new sample or epoch budget for a resumed run; unset fields keep the saved ones. */
+export type ResumeBudget = Partial<Pick<TrainConfig, "trainingIters" | "epochs">>;
+
+/**
+ * A saved run's config with a new budget, to resume it further (or shorter): a new
+ * trainingIters replaces the saved budget, epochs included, so that `--iters N` then
+ * `--resume --iters 2N` ends where a straight 2N run ends.
+ */
+export function withBudget(config: Partial<TrainConfig>, budget: ResumeBudget): Partial<TrainConfig> {
+  const out: Partial<TrainConfig> = { ...config };
+  if (budget.trainingIters !== undefined) {
+    out.trainingIters = budget.trainingIters;
+    delete out.epochs;
+  }
+  if (budget.epochs !== undefined) out.epochs = budget.epochs;
+  return out;
+}
+
 export function resolveTrainConfig(partial: Partial<TrainConfig> = {}): TrainConfig {
   const defined = Object.fromEntries(Object.entries(partial).filter(([, value]) => value !== undefined));
   const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...defined };

@@ -32,20 +32,20 @@ export class CheckpointError extends Error {
     readonly path: string,
     readonly expected: string,
     readonly actual: string,
-    hint = "pass the folder given to run({ checkpointDir }) or saveCheckpoint()",
+    hint = "pass the folder given to checkpointWriter()",
   ) {
     super(`Cannot resume from ${path}: expected ${expected}, found ${actual}. Hint: ${hint}.`);
   }
 }
 
-/** A worker thread of ParallelTrainer failed to start or to finish a request. */
+/** A worker thread of workerThreads() failed to start or to finish a request. */
 export class WorkerThreadError extends Error {
   override readonly name = "WorkerThreadError";
   constructor(
     readonly thread: number,
     readonly operation: string,
     readonly reason: string,
-    hint = "run with workers: 1 (the CLI's --workers 1) to train on the calling thread alone",
+    hint = "run with threads: 1 (the CLI's --workers 1) to train on the calling thread alone",
   ) {
     super(`Worker thread ${thread} failed during ${operation}: expected a reply, found ${reason}. Hint: ${hint}.`);
   }

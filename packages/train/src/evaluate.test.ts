@@ -2,8 +2,9 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Mnist, MnistSplit } from "@mnist/data";
 import { SequenceClassifier } from "@mnist/rnn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { evaluate } from "./evaluate.js";
-import { firstImages, realMnist, useBackend } from "./mnist.test-support.js";
+import { ConfigError } from "./errors.js";
+import { evaluate, mergeEvaluations } from "./evaluate.js";
+import { firstImages, imagesFrom, realMnist, useBackend } from "./mnist.test-support.js";
 import { Trainer } from "./trainer.js";
 
 let mnist: Mnist;
@@ -77,5 +78,46 @@ describe("evaluate", () => {
     const whole = await evaluate(model, heldOut, { batchSize: 1000 });
     expect(small.confusion).toEqual(whole.confusion);
     expect(small.loss).toBeCloseTo(whole.loss, 5);
+  });
+
+  it("calls onProgress after each forward pass with the images done so far, ending at the split's count, and awaits it", async () => {
+    const calls: string[] = [];
+    const result = await evaluate(model, heldOut, {
+      batchSize: 64,
+      async onProgress(done) {
+        calls.push(`start ${done}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        calls.push(`end ${done}`);
+      },
+    });
+    expect(result.count).toBe(300);
+    expect(calls).toEqual([64, 128, 192, 256, 300].flatMap((done) => [`start ${done}`, `end ${done}`]));
+  });
+});
+
+describe("mergeEvaluations", () => {
+  it("merges evaluations of uneven slices into the evaluation of the whole split", async () => {
+    const split = firstImages(mnist.test, 1000);
+    const whole = await evaluate(model, split, { batchSize: 128 });
+    const cuts = [0, 97, 410, 411, 1000];
+    const parts = [];
+    for (let k = 0; k + 1 < cuts.length; k++) parts.push(await evaluate(model, imagesFrom(split, cuts[k]!, cuts[k + 1]! - cuts[k]!), { batchSize: 128 }));
+    const merged = mergeEvaluations(parts);
+    expect(merged.count).toBe(1000);
+    expect(merged.confusion).toEqual(whole.confusion);
+    expect(merged.accuracy).toBe(whole.accuracy);
+    expect(merged.perClassAccuracy).toEqual(whole.perClassAccuracy);
+    expect(Math.abs(merged.loss - whole.loss) / whole.loss).toBeLessThan(1e-6);
+    expect(merged.imagesPerSecond).toBeGreaterThan(0);
+    // The parts really differ, so a merge that kept one of them would fail above.
+    expect(new Set(parts.map((part) => part.accuracy)).size).toBeGreaterThan(1);
+    expect(mergeEvaluations(parts, 2).imagesPerSecond).toBe(500);
+  });
+
+  it("rejects nothing to merge and evaluations of different class counts", () => {
+    expect(() => mergeEvaluations([])).toThrow(ConfigError);
+    const two = { accuracy: 1, loss: 0, count: 1, confusion: [[1, 0], [0, 0]], perClassAccuracy: [1, Number.NaN], imagesPerSecond: 1 };
+    const three = { ...two, confusion: [[1, 0, 0], [0, 0, 0], [0, 0, 0]] };
+    expect(() => mergeEvaluations([two, three])).toThrow(/2 classes each/);
   });
 });

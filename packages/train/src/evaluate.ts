@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { orderedBatches, type MnistSplit } from "@mnist/data";
 import type { SequenceClassifier } from "@mnist/rnn";
+import { ConfigError } from "./errors.js";
 
 /** How well a model classifies a whole split. */
 export interface EvaluationResult {
@@ -22,6 +23,8 @@ export interface EvaluationResult {
 export interface EvaluateOptions {
   /** Images per forward pass; bounds memory, not the result; default 500. */
   batchSize?: number;
+  /** Called after each forward pass with the images evaluated so far (the last call: the split's count); awaited when it returns a promise, so a page can repaint; default unset. */
+  onProgress?(done: number): void | Promise<void>;
 }
 
 /**
@@ -38,6 +41,7 @@ export async function evaluate(
   const classes = model.config.classes;
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   let lossSum = 0;
+  let done = 0;
   for (const batch of orderedBatches(split, options.batchSize ?? 500)) {
     const summary = tf.tidy(() => {
       const images: tf.Tensor3D = tf.tensor3d(batch.images, [batch.size, split.rows, split.cols]); // [batch, steps, inputs]
@@ -57,16 +61,40 @@ export async function evaluate(
       const row = confusion[label];
       if (row !== undefined) row[predicted] = (row[predicted] ?? 0) + 1;
     }
+    done += batch.size;
+    await options.onProgress?.(done);
   }
   return summarizeEvaluation(confusion, lossSum, (performance.now() - started) / 1000);
 }
 
 /**
- * The metrics of an evaluation from its confusion matrix (rows: true label, columns:
- * prediction), the summed cross-entropy and its duration; shared by the single-thread and
- * the worker-thread evaluations so both report alike.
+ * One evaluation of a split from evaluations of its parts (e.g. slices, or the shares of
+ * several threads): the confusion matrices add up and the loss is the parts' mean weighted
+ * by their image counts, so the counts, accuracies and confusion are exactly those of one
+ * evaluation of the whole. `seconds` is the time the whole took, for imagesPerSecond;
+ * default the parts' own times added up (parts evaluated one after another).
  */
-export function summarizeEvaluation(confusion: number[][], lossSum: number, seconds: number): EvaluationResult {
+export function mergeEvaluations(parts: readonly EvaluationResult[], seconds?: number): EvaluationResult {
+  const classes = parts[0]?.confusion.length;
+  if (classes === undefined) throw new ConfigError("parts", "at least one evaluation to merge", "none");
+  const other = parts.find((part) => part.confusion.length !== classes);
+  if (other !== undefined) {
+    throw new ConfigError("parts", `evaluations of ${classes} classes each`, `one of ${other.confusion.length} classes`, "merge evaluations of the same model");
+  }
+  const confusion = Array.from({ length: classes }, (_, label) =>
+    Array.from({ length: classes }, (_, predicted) => parts.reduce((sum, part) => sum + (part.confusion[label]?.[predicted] ?? 0), 0)),
+  );
+  const lossSum = parts.reduce((sum, part) => sum + (part.count === 0 ? 0 : part.loss * part.count), 0);
+  const partSeconds = parts.reduce((sum, part) => sum + (part.count === 0 ? 0 : part.count / part.imagesPerSecond), 0);
+  return summarizeEvaluation(confusion, lossSum, seconds ?? partSeconds);
+}
+
+/**
+ * The metrics of an evaluation from its confusion matrix (rows: true label, columns:
+ * prediction), the summed cross-entropy and its duration; shared by evaluate() and
+ * mergeEvaluations() so both report alike.
+ */
+function summarizeEvaluation(confusion: number[][], lossSum: number, seconds: number): EvaluationResult {
   const count = confusion.reduce((sum, row) => sum + row.reduce((a, n) => a + n, 0), 0);
   const correct = confusion.reduce((sum, row, label) => sum + (row[label] ?? 0), 0);
   return {

@@ -26,8 +26,8 @@ export interface MinibatchGradients {
 
 /**
  * Forward, backpropagation and one host read of loss and accuracy together.
- * Shared by the single-threaded Trainer and the worker threads of
- * ParallelTrainer, so both compute a minibatch the same way.
+ * Shared by the calling thread and the worker threads of workerThreads(),
+ * so both compute a minibatch the same way.
  */
 export async function minibatchGradients(model: SequenceClassifier, input: MinibatchInput): Promise<MinibatchGradients> {
   const { steps, inputSize } = model.config;

@@ -1,3 +1,3 @@
-export { ParallelTrainer, type ParallelOptions } from "./parallel-trainer.js";
-export { WorkerThreadError } from "./errors.js";
-export { checkpointModelFolder } from "./checkpoint.js";
+export { checkpointModelFolder, checkpointWriter, readCheckpoint } from "./checkpoint.js";
+export { errorReply, RequestChannel, type ChannelEndpoint, type ErrorReply } from "./channel.js";
+export { workerThreads, type WorkerThreadsOptions } from "./worker-threads.js";

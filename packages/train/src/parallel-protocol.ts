@@ -39,12 +39,11 @@ export type WorkerRequest =
   | { kind: "step"; size: number; dropout: DropoutSpec | undefined }
   | { kind: "evaluate"; split: MnistSplit; batchSize: number | undefined };
 
-/** Replies of a worker; "ready" comes once, unasked, when its backend and model are up. */
+/** Replies of a worker (besides the channel's ErrorReply); "ready" comes once, unasked, when its backend and model are up. */
 export type WorkerReply =
   | { kind: "ready" }
   | { kind: "step"; loss: number; accuracy: number }
-  | { kind: "evaluate"; result: EvaluationResult }
-  | { kind: "error"; message: string };
+  | { kind: "evaluate"; result: EvaluationResult };
 
 /** The packages that register each backend the worker can start. */
 export const WORKER_BACKENDS: Readonly<Record<string, string>> = Object.freeze({

@@ -1,19 +1,20 @@
 import { parentPort, workerData } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs-core";
 import { SequenceClassifier } from "@mnist/rnn";
+import { errorReply, type ErrorReply } from "./channel.js";
 import { evaluate } from "./evaluate.js";
 import type { DropoutSpec } from "./dropout.js";
 import { minibatchGradients } from "./minibatch.js";
 import { WORKER_BACKENDS, type WorkerReply, type WorkerRequest, type WorkerSetup } from "./parallel-protocol.js";
 
-// One worker thread of ParallelTrainer: its own TensorFlow.js engine and
+// One worker thread of the worker-thread GradientSource (workerThreads()): its own TensorFlow.js engine and
 // model copy, loaded with the calling thread's weights before each request.
 
 const setup = workerData as WorkerSetup;
 const port = parentPort;
-if (port === null) throw new Error("parallel-worker.js runs as a worker thread of ParallelTrainer, not on its own");
+if (port === null) throw new Error("parallel-worker.js runs as a worker thread started by workerThreads(), not on its own");
 
-function reply(message: WorkerReply): void {
+function reply(message: WorkerReply | ErrorReply): void {
   port?.postMessage(message);
 }
 
@@ -71,9 +72,9 @@ async function serve(): Promise<void> {
       if (request.kind === "step") return step(model, request.size, request.dropout);
       return { kind: "evaluate", result: await evaluate(model, request.split, { batchSize: request.batchSize }) };
     };
-    work().then(reply, (error: unknown) => reply({ kind: "error", message: error instanceof Error ? error.message : String(error) }));
+    work().then(reply, (error: unknown) => reply(errorReply(error)));
   });
   reply({ kind: "ready" });
 }
 
-serve().catch((error: unknown) => reply({ kind: "error", message: error instanceof Error ? error.message : String(error) }));
+serve().catch((error: unknown) => reply(errorReply(error)));

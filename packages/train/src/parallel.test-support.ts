@@ -5,7 +5,7 @@ import { build } from "tsup";
 
 /** Scripts bundled from source for the parallel tests, since Node cannot start a worker from a .ts file. */
 export interface BuiltScripts {
-  /** The worker script, for ParallelOptions.workerScript. */
+  /** The worker script, for WorkerThreadsOptions.workerScript. */
   worker: URL;
   /** parallel-exit.test-support.ts as a Node script; it finds the worker beside it, like dist does. */
   exitCheck: string;

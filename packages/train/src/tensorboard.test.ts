@@ -26,7 +26,7 @@ describe("tensorBoardHooks", () => {
     const events: StepEvent[] = [];
     const hooks = combineHooks(tensorBoardHooks(writer, model, { histogramStep: 3 }), { onStep: (e) => void events.push(e) });
     const config = { batchSize: 8, trainingIters: 6 * 8 + 1, summaryStep: 2, warmupSteps: 3, clipNorm: 0.3 };
-    const trainer = new Trainer(model, firstImages(mnist.train, 64), config, hooks);
+    const trainer = new Trainer(model, firstImages(mnist.train, 64), config, { hooks });
     const { validations } = await trainer.run({ validation: imagesFrom(mnist.train, 1000, 40), validateEvery: 3 });
     const result = await trainer.evaluate(firstImages(mnist.test, 40), "test");
 
@@ -64,7 +64,7 @@ describe("tensorBoardHooks", () => {
     const chunks: Uint8Array[] = [];
     const writer = new SummaryWriter((chunk) => void chunks.push(chunk), { flushMillis: 0 });
     const model = SequenceClassifier.create({ hiddenSize: 8, seed: 11 });
-    const trainer = new Trainer(model, firstImages(mnist.train, 32), { batchSize: 8, trainingIters: 2 * 8 + 1, summaryStep: 1 }, tensorBoardHooks(writer, model, { histogramStep: 2 }));
+    const trainer = new Trainer(model, firstImages(mnist.train, 32), { batchSize: 8, trainingIters: 2 * 8 + 1, summaryStep: 1 }, { hooks: tensorBoardHooks(writer, model, { histogramStep: 2 }) });
     await trainer.run();
     await writer.close();
     const text = new TextDecoder("latin1").decode(Buffer.concat(chunks));

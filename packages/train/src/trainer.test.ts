@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { Batcher, type Mnist, type MnistSplit } from "@mnist/data";
 import { SequenceClassifier } from "@mnist/rnn";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { checkpointModelFolder } from "./checkpoint.js";
+import { checkpointModelFolder, checkpointWriter } from "./checkpoint.js";
 import { learningRateAt, resolveTrainConfig } from "./config.js";
 import { CheckpointError, ConfigError, DivergenceError } from "./errors.js";
 import { evaluate } from "./evaluate.js";
@@ -13,6 +13,7 @@ import { formatIterationLine } from "./format.js";
 import type { TrainHooks } from "./hooks.js";
 import { minibatchGradients } from "./minibatch.js";
 import { BACKENDS, firstImages, imagesFrom, realMnist, useBackend } from "./mnist.test-support.js";
+import { resumeTrainer, saveInto } from "./resume.test-support.js";
 import { Trainer, type StepEvent, type ValidationRecord } from "./trainer.js";
 
 let mnist: Mnist;
@@ -116,9 +117,9 @@ describe("Trainer on real MNIST digits", () => {
       },
     };
     const config = { batchSize: 8, trainingIters: itersFor(12, 8), displayStep: 3, summaryStep: 5 };
-    const trainer = new Trainer(model, firstImages(mnist.train, 40), config, hooks);
+    const trainer = new Trainer(model, firstImages(mnist.train, 40), config, { hooks });
     expect(trainer.totalSteps).toBe(12);
-    await trainer.run({ checkpointDir: await temporaryDir(), checkpointEvery: 4 });
+    await trainer.run({ checkpoint: checkpointWriter(await temporaryDir()), checkpointEvery: 4 });
     await trainer.evaluate(firstImages(mnist.test, 50));
 
     expect(calls.step).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
@@ -146,7 +147,7 @@ describe("Trainer on real MNIST digits", () => {
     // losses near 1e6 that stay finite; 1e38 overflows float32 once the weights are that large.
     const trainer = new Trainer(model, train, { batchSize: 16, learningRate: 1e38, trainingIters: itersFor(20, 16) });
     const dir = await temporaryDir();
-    const error = await trainer.run({ checkpointDir: dir, checkpointEvery: 1 }).catch((e: unknown) => e);
+    const error = await trainer.run({ checkpoint: checkpointWriter(dir), checkpointEvery: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DivergenceError);
     const divergence = error as DivergenceError;
     expect(Number.isFinite(divergence.loss)).toBe(false);
@@ -156,7 +157,7 @@ describe("Trainer on real MNIST digits", () => {
 
     const entries = (await readdir(dir)).sort();
     expect(entries).toHaveLength(2); // latest.json and one complete step folder
-    const resumed = await Trainer.resume(dir, train);
+    const resumed = await resumeTrainer(dir, train);
     expect(resumed.completedSteps).toBe(divergence.step - 1);
     expect(await weights(resumed.model)).toEqual(await weights(model));
     resumed.dispose();
@@ -174,7 +175,7 @@ describe("dropout", () => {
     const run = async (dropout: number): Promise<{ losses: number[]; weights: Record<string, Float32Array> }> => {
       const model = SequenceClassifier.create({ hiddenSize: 16, seed: 9 });
       const losses: number[] = [];
-      const trainer = new Trainer(model, train, { ...config, dropout }, { onStep: (e) => void losses.push(e.loss) });
+      const trainer = new Trainer(model, train, { ...config, dropout }, { hooks: { onStep: (e) => void losses.push(e.loss) } });
       await trainer.run();
       const result = { losses, weights: await weights(model) };
       trainer.dispose();
@@ -209,7 +210,7 @@ describe("learning-rate schedule and gradient clipping", () => {
     const run = async (config: Parameters<typeof resolveTrainConfig>[0]): Promise<{ events: StepEvent[]; weights: Record<string, Float32Array> }> => {
       const model = SequenceClassifier.create({ hiddenSize: 8, seed: 12 });
       const events: StepEvent[] = [];
-      const trainer = new Trainer(model, train, config, { onStep: (e) => void events.push(e) });
+      const trainer = new Trainer(model, train, config, { hooks: { onStep: (e) => void events.push(e) } });
       await trainer.run();
       const result = { events, weights: await weights(model) };
       trainer.dispose();
@@ -276,7 +277,7 @@ describe("validation during training", () => {
     const model = SequenceClassifier.create({ hiddenSize: 8, seed: 13 });
     const seen: { split: string; step: number; epoch: number; accuracy: number; loss: number }[] = [];
     const trainer = new Trainer(model, train, { batchSize: 16, learningRate: 0.03, trainingIters: itersFor(15, 16) }, {
-      onEvaluate: ({ split, step, epoch, accuracy, loss }) => void seen.push({ split, step, epoch, accuracy, loss }),
+      hooks: { onEvaluate: ({ split, step, epoch, accuracy, loss }) => void seen.push({ split, step, epoch, accuracy, loss }) },
     });
     expect(trainer.restoreBest()).toBe(false);
     const result = await trainer.run({ validation, keepBest: true });
@@ -334,7 +335,7 @@ describe.each(BACKENDS)("Trainer on the %s backend", (backend) => {
 
     const straightModel = SequenceClassifier.create({ hiddenSize: 8, seed: 3 });
     const straightLosses: number[] = [];
-    const straight = new Trainer(straightModel, train, config, { onStep: (e) => void straightLosses.push(e.loss) });
+    const straight = new Trainer(straightModel, train, config, { hooks: { onStep: (e) => void straightLosses.push(e.loss) } });
     expect(await straight.run()).toMatchObject({ steps: 10, stoppedEarly: false });
 
     const dir = await temporaryDir();
@@ -342,17 +343,19 @@ describe.each(BACKENDS)("Trainer on the %s backend", (backend) => {
     const losses: number[] = [];
     const controller = new AbortController();
     const first = new Trainer(firstModel, train, config, {
-      onStep(e) {
-        losses.push(e.loss);
-        // Step 5: Adam's beta2^6 is one where pow() and the running product differ.
-        if (e.step === 5) controller.abort();
+      hooks: {
+        onStep(e) {
+          losses.push(e.loss);
+          // Step 5: Adam's beta2^6 is one where pow() and the running product differ.
+          if (e.step === 5) controller.abort();
+        },
       },
     });
-    expect(await first.run({ signal: controller.signal, checkpointDir: dir })).toMatchObject({ steps: 5, stoppedEarly: true });
+    expect(await first.run({ signal: controller.signal, checkpoint: checkpointWriter(dir) })).toMatchObject({ steps: 5, stoppedEarly: true });
     first.dispose();
     firstModel.dispose();
 
-    const resumed = await Trainer.resume(dir, train, { onStep: (e) => void losses.push(e.loss) });
+    const resumed = await resumeTrainer(dir, train, { hooks: { onStep: (e) => void losses.push(e.loss) } });
     expect(resumed.completedSteps).toBe(5);
     expect(resumed.config).toEqual(straight.config);
     expect(await resumed.run()).toMatchObject({ steps: 5, stoppedEarly: false });
@@ -374,7 +377,7 @@ describe.each(BACKENDS)("Trainer on the %s backend", (backend) => {
 
     const straightModel = SequenceClassifier.create({ hiddenSize: 8, seed: 3 });
     const straightEvents: StepEvent[] = [];
-    const straight = new Trainer(straightModel, train, config, record(straightEvents));
+    const straight = new Trainer(straightModel, train, config, { hooks: record(straightEvents) });
     const straightResult = await straight.run(options);
     expect(straightEvents.some((e) => e.gradientNorm > 0.45) && straightEvents.some((e) => e.gradientNorm < 0.45)).toBe(true);
 
@@ -383,13 +386,15 @@ describe.each(BACKENDS)("Trainer on the %s backend", (backend) => {
     const events: StepEvent[] = [];
     const controller = new AbortController();
     const first = new Trainer(firstModel, train, config, {
-      onStep(e) {
-        events.push({ ...e, samplesPerSecond: 0 });
-        if (e.step === 9) controller.abort();
+      hooks: {
+        onStep(e) {
+          events.push({ ...e, samplesPerSecond: 0 });
+          if (e.step === 9) controller.abort();
+        },
       },
     });
     // Step 9 validates and checkpoints (checkpointEvery): the checkpoint must come after the validation.
-    const firstResult = await first.run({ ...options, signal: controller.signal, checkpointDir: dir, checkpointEvery: 3 });
+    const firstResult = await first.run({ ...options, signal: controller.signal, checkpoint: checkpointWriter(dir), checkpointEvery: 3 });
     expect(firstResult).toMatchObject({ steps: 9, stoppedEarly: true });
     expect(firstResult.best?.step).toBe(9);
     // The checkpoint's best/ folder holds exactly the kept weights, as a model of its own.
@@ -401,7 +406,7 @@ describe.each(BACKENDS)("Trainer on the %s backend", (backend) => {
     first.dispose();
     firstModel.dispose();
 
-    const resumed = await Trainer.resume(dir, train, record(events));
+    const resumed = await resumeTrainer(dir, train, { hooks: record(events) });
     expect(resumed.config).toEqual(straight.config);
     expect(resumed.best).toEqual(firstResult.best);
     const resumedResult = await resumed.run(options);
@@ -428,11 +433,11 @@ describe.each(BACKENDS)("Trainer on the %s backend", (backend) => {
     const dir = await temporaryDir();
     const firstModel = SequenceClassifier.create({ hiddenSize: 8, seed: 4 });
     const first = new Trainer(firstModel, train, { ...config, trainingIters: itersFor(4, 16) });
-    expect(await first.run({ checkpointDir: dir })).toMatchObject({ steps: 4, stoppedEarly: false });
+    expect(await first.run({ checkpoint: checkpointWriter(dir) })).toMatchObject({ steps: 4, stoppedEarly: false });
     first.dispose();
     firstModel.dispose();
 
-    const resumed = await Trainer.resume(dir, train, {}, { trainingIters: itersFor(8, 16) });
+    const resumed = await resumeTrainer(dir, train, {}, { trainingIters: itersFor(8, 16) });
     expect(resumed.totalSteps).toBe(8);
     expect(await resumed.run()).toMatchObject({ steps: 4 });
     expect(await weights(resumed.model)).toEqual(await weights(straightModel));
@@ -451,7 +456,7 @@ describe.each(BACKENDS)("Trainer on the %s backend", (backend) => {
     await trainer.evaluate(heldOut);
     const images = tf.tensor3d(new Float32Array(3 * 28 * 28).fill(0.5), [3, 28, 28]);
     tf.dispose([model.predict(images), images]);
-    await trainer.saveCheckpoint(await temporaryDir());
+    await saveInto(trainer, await temporaryDir());
     expect(tf.memory().numTensors).toBe(before);
     trainer.dispose();
     model.dispose();
@@ -464,9 +469,11 @@ describe.each(BACKENDS)("Trainer on the %s backend", (backend) => {
     let clipped = 0;
     const config = { batchSize: 16, learningRate: 0.01, trainingIters: itersFor(40, 16), warmupSteps: 5, decay: "step" as const, clipNorm: 0.3, dropout: 0.2, maxShift: 1 };
     const trainer = new Trainer(model, firstImages(mnist.train, 400), config, {
-      onStep(e) {
-        if (e.gradientNorm > 0.3) clipped += 1;
-        if (e.step === 10) controller.abort();
+      hooks: {
+        onStep(e) {
+          if (e.gradientNorm > 0.3) clipped += 1;
+          if (e.step === 10) controller.abort();
+        },
       },
     });
     const options = { validation: heldOutTraining(100), validateEvery: 5, keepBest: true };
@@ -476,7 +483,7 @@ describe.each(BACKENDS)("Trainer on the %s backend", (backend) => {
     expect(result.best?.step).toBeGreaterThan(10); // the kept copy was replaced after the count was taken
     expect(clipped).toBeGreaterThan(0);
     expect(trainer.restoreBest()).toBe(true);
-    await trainer.saveCheckpoint(await temporaryDir());
+    await saveInto(trainer, await temporaryDir());
     expect(tf.memory().numTensors).toBe(before);
     trainer.dispose();
     expect(tf.memory().numTensors).toBe(initial);
@@ -509,18 +516,18 @@ describe("checkpoint folder", () => {
     const trainer = new Trainer(model, train, { batchSize: 16 });
     const dir = await temporaryDir();
     await trainer.step();
-    await trainer.saveCheckpoint(dir);
+    await saveInto(trainer, dir);
     // What a crash in the middle of the next save would leave behind.
     await mkdir(join(dir, ".tmp-step-000002-crashed"));
     await writeFile(join(dir, ".tmp-step-000002-crashed", "optimizer.bin"), new Uint8Array(3));
 
-    const resumed = await Trainer.resume(dir, train);
+    const resumed = await resumeTrainer(dir, train);
     expect(resumed.completedSteps).toBe(1);
     resumed.dispose();
     resumed.model.dispose();
 
     await trainer.step();
-    await trainer.saveCheckpoint(dir);
+    await saveInto(trainer, dir);
     const entries = await readdir(dir);
     expect(entries.filter((name) => name !== "latest.json")).toEqual([expect.stringMatching(/^step-000002-/)]);
     const standalone = await SequenceClassifier.load(join(dir, entries.find((n) => n.startsWith("step-")) ?? "", "model"));
@@ -536,7 +543,7 @@ describe("checkpoint folder", () => {
     const trainer = new Trainer(model, train, { batchSize: 16, learningRate: 0.01 });
     const dir = await temporaryDir();
     await trainer.step();
-    await trainer.saveCheckpoint(dir);
+    await saveInto(trainer, dir);
     const trainerJson = join(await checkpointModelFolder(dir), "..", "trainer.json");
     const saved = JSON.parse(await readFile(trainerJson, "utf8")) as { config: Record<string, unknown> };
     for (const field of ["warmupSteps", "decay", "minLearningRate"]) {
@@ -545,7 +552,7 @@ describe("checkpoint folder", () => {
     }
     await writeFile(trainerJson, JSON.stringify(saved));
 
-    const resumed = await Trainer.resume(dir, train);
+    const resumed = await resumeTrainer(dir, train);
     expect(resumed.config).toEqual(trainer.config);
     expect(resumed.best).toBeUndefined();
     const [next, resumedNext] = [await trainer.step(), await resumed.step()];
@@ -559,15 +566,15 @@ describe("checkpoint folder", () => {
 
   it("refuses a folder without a checkpoint and a split of another size", async () => {
     const empty = await temporaryDir();
-    await expect(Trainer.resume(empty, mnist.train)).rejects.toThrow(CheckpointError);
-    await expect(Trainer.resume(empty, mnist.train)).rejects.toThrow(/latest\.json/);
+    await expect(resumeTrainer(empty, mnist.train)).rejects.toThrow(CheckpointError);
+    await expect(resumeTrainer(empty, mnist.train)).rejects.toThrow(/latest\.json/);
 
     const train = firstImages(mnist.train, 64);
     const model = SequenceClassifier.create({ hiddenSize: 8, seed: 8 });
     const trainer = new Trainer(model, train, { batchSize: 16 });
     const dir = await temporaryDir();
-    await trainer.saveCheckpoint(dir);
-    await expect(Trainer.resume(dir, firstImages(mnist.train, 65))).rejects.toThrow(/64 images/);
+    await saveInto(trainer, dir);
+    await expect(resumeTrainer(dir, firstImages(mnist.train, 65))).rejects.toThrow(/64 images/);
     trainer.dispose();
     model.dispose();
   });

@@ -1,14 +1,14 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { Batcher, type MnistSplit } from "@mnist/data";
+import { Batcher, type BatcherState, type MnistSplit } from "@mnist/data";
 import { SequenceClassifier } from "@mnist/rnn";
-import { Adam } from "./adam.js";
-import { readCheckpoint, writeCheckpoint, type TrainerState } from "./checkpoint.js";
+import { Adam, type AdamState } from "./adam.js";
 import { clipByGlobalNorm, globalNorm } from "./clipping.js";
 import { learningRateAt, resolveTrainConfig, totalSteps, type TrainConfig } from "./config.js";
-import { CheckpointError, ConfigError, DivergenceError } from "./errors.js";
-import { evaluate, type EvaluateOptions, type EvaluationResult } from "./evaluate.js";
+import { ConfigError, DivergenceError } from "./errors.js";
+import type { EvaluateOptions, EvaluationResult } from "./evaluate.js";
 import { formatIterationLine } from "./format.js";
-import { minibatchGradients, type MinibatchGradients, type MinibatchInput } from "./minibatch.js";
+import { onThisThread, type GradientSource, type GradientSourceFactory } from "./gradient-source.js";
+import type { MinibatchInput } from "./minibatch.js";
 import type { TrainHooks } from "./hooks.js";
 
 /** What one training step did. */
@@ -43,13 +43,56 @@ export interface ValidationRecord {
   loss: number;
 }
 
+/**
+ * What a Trainer holds besides its model and config: enough to continue the run exactly as if
+ * it had never stopped. A checkpoint holds it (Checkpoint.state), and a Trainer made with it
+ * (TrainerOptions.restored) continues from it.
+ */
+export interface TrainerState {
+  /** Steps completed. */
+  step: number;
+  /** Size of the training split the run used; resuming on another split would not be the same run. */
+  trainCount: number;
+  /** Position and RNG state of the shuffled training data. */
+  batcher: BatcherState;
+  /** Adam's moments and beta powers. */
+  adam: AdamState;
+  /** The best validation so far and a model holding its weights (run({ keepBest })); a Trainer made with it owns that model. */
+  best?: { record: ValidationRecord; model: SequenceClassifier };
+}
+
+/** A run at one step: what a CheckpointWriter writes, and what reading a checkpoint gives back. */
+export interface Checkpoint {
+  model: SequenceClassifier;
+  config: TrainConfig;
+  state: TrainerState;
+}
+
+/** Where run() and saveCheckpoint() put checkpoints (e.g. checkpointWriter(dir) from @mnist/train/node). */
+export interface CheckpointWriter {
+  /** Where the checkpoints go, reported to onCheckpoint. */
+  readonly dir: string;
+  /** Writes one complete checkpoint, which replaces the previous one only once it is whole. */
+  write(checkpoint: Checkpoint): Promise<void>;
+}
+
+/** What differs between trainers besides model, data and config: all optional. */
+export interface TrainerOptions {
+  /** How the trainer reports progress, summaries, evaluations and checkpoints; default none. */
+  hooks?: TrainHooks;
+  /** Where minibatch gradients and evaluations are computed (e.g. workerThreads() from @mnist/train/node); default the calling thread. */
+  gradients?: GradientSourceFactory;
+  /** The state of a run to continue (Checkpoint.state, with the checkpoint's model and config); default a new run. */
+  restored?: TrainerState;
+}
+
 /** Options of Trainer.run(). */
 export interface RunOptions {
-  /** Stops after the step in progress; with checkpointDir a checkpoint is written first. */
+  /** Stops after the step in progress; with checkpoint a checkpoint is written first. */
   signal?: AbortSignal;
-  /** Folder for checkpoints; when set, one is also written when run() returns. */
-  checkpointDir?: string;
-  /** Steps between checkpoints (needs checkpointDir); default: only at the end. */
+  /** Where checkpoints go; when set, one is also written when run() returns. */
+  checkpoint?: CheckpointWriter;
+  /** Steps between checkpoints (needs checkpoint); default: only at the end. */
   checkpointEvery?: number;
   /** Split evaluated during training (reported to onEvaluate as "validation"); never the test split; default unset. */
   validation?: MnistSplit;
@@ -58,9 +101,6 @@ export interface RunOptions {
   /** Keep a copy of the weights with the best validation accuracy so far (the earlier on ties), for restoreBest(); needs validation; default false. */
   keepBest?: boolean;
 }
-
-/** A new sample or epoch budget for a resumed run; unset fields keep the saved ones. */
-export type ResumeBudget = Partial<Pick<TrainConfig, "trainingIters" | "epochs">>;
 
 /** What Trainer.run() did. */
 export interface RunResult {
@@ -80,30 +120,69 @@ export interface RunResult {
  * The tutorial's training loop: seeded shuffled minibatches, Adam, a log
  * line every displayStep steps. Progress, summaries and checkpoints reach
  * the outside world only through hooks, so the loop knows nothing of files
- * or terminals. The trainer owns its optimizer state and best-weights copy
- * (dispose()), not the model.
+ * or terminals; checkpoints only through the CheckpointWriter given to run().
+ * Where gradients are computed (this thread, worker threads) and the state of
+ * a run to continue come in as TrainerOptions. The trainer owns its optimizer
+ * state, best-weights copy and gradient source (dispose()), not the model.
  */
 export class Trainer {
   readonly config: TrainConfig;
   /** Steps the config's budget allows for this training split. */
   readonly totalSteps: number;
-  private batcher: Batcher;
+  private readonly batcher: Batcher;
   private readonly optimizer: Adam;
-  private completed = 0;
+  private readonly hooks: TrainHooks;
+  private readonly gradients: GradientSource;
+  private completed: number;
   /** The best validation so far and a model holding its weights (run({ keepBest })). */
   private kept: { record: ValidationRecord; model: SequenceClassifier } | undefined;
 
+  /**
+   * A trainer of `model` on `train`. With options.restored it continues that run exactly as
+   * if it had never stopped (same split, same backend): pass the checkpoint's model and
+   * config (withBudget() sets a new budget); once made, it owns restored.best's model.
+   */
   constructor(
     readonly model: SequenceClassifier,
     private readonly train: MnistSplit,
     config: Partial<TrainConfig> = {},
-    private readonly hooks: TrainHooks = {},
+    options: TrainerOptions = {},
   ) {
     this.config = resolveTrainConfig(config);
     this.checkSplit(train, "training split");
     this.totalSteps = totalSteps(this.config, train.count);
-    this.batcher = new Batcher(train, { seed: this.config.seed, shuffle: true, maxShift: this.config.maxShift });
+    this.hooks = options.hooks ?? {};
+    const { restored } = options;
+    if (restored !== undefined && restored.trainCount !== train.count) {
+      throw new ConfigError(
+        "training split",
+        `${restored.trainCount} images, as in the run being resumed`,
+        `${train.count} images`,
+        "resume with the same training split (same validation size)",
+      );
+    }
+    this.batcher =
+      restored === undefined
+        ? new Batcher(train, { seed: this.config.seed, shuffle: true, maxShift: this.config.maxShift })
+        : Batcher.restore(train, restored.batcher);
+    this.completed = restored?.step ?? 0;
     this.optimizer = new Adam(model.variables);
+    if (restored !== undefined) {
+      try {
+        this.optimizer.restore(restored.adam, "TrainerOptions.restored");
+      } catch (error) {
+        this.optimizer.dispose();
+        throw error;
+      }
+      if (restored.best !== undefined) this.kept = { record: { ...restored.best.record }, model: restored.best.model };
+    }
+    // Last: a worker-thread source starts threads, which nothing above may leave behind by throwing.
+    try {
+      this.gradients = (options.gradients ?? onThisThread)(model, this.config);
+    } catch (error) {
+      this.optimizer.dispose();
+      throw error;
+    }
   }
 
   private checkSplit(split: MnistSplit, what: string): void {
@@ -140,12 +219,12 @@ export class Trainer {
    */
   async run(options: RunOptions = {}): Promise<RunResult> {
     const started = performance.now();
-    const { signal, checkpointDir, checkpointEvery, validation, keepBest = false } = options;
-    if (checkpointEvery !== undefined && (checkpointDir === undefined || !Number.isInteger(checkpointEvery) || checkpointEvery < 1)) {
+    const { signal, checkpoint, checkpointEvery, validation, keepBest = false } = options;
+    if (checkpointEvery !== undefined && (checkpoint === undefined || !Number.isInteger(checkpointEvery) || checkpointEvery < 1)) {
       throw new ConfigError(
         "checkpointEvery",
-        "a positive integer, together with checkpointDir",
-        `${checkpointEvery} with checkpointDir ${String(checkpointDir)}`,
+        "a positive integer, together with checkpoint",
+        `${checkpointEvery} with checkpoint ${checkpoint === undefined ? "unset" : checkpoint.dir}`,
       );
     }
     const validateEvery = options.validateEvery ?? Math.ceil(this.train.count / this.config.batchSize);
@@ -168,12 +247,12 @@ export class Trainer {
       if (validation !== undefined && (this.completed % validateEvery === 0 || this.completed === this.totalSteps)) {
         validations.push(await this.validate(validation, keepBest));
       }
-      if (checkpointDir !== undefined && checkpointEvery !== undefined && this.completed % checkpointEvery === 0) {
-        await this.saveCheckpoint(checkpointDir);
+      if (checkpoint !== undefined && checkpointEvery !== undefined && this.completed % checkpointEvery === 0) {
+        await this.saveCheckpoint(checkpoint);
         savedStep = this.completed;
       }
     }
-    if (checkpointDir !== undefined && savedStep !== this.completed) await this.saveCheckpoint(checkpointDir);
+    if (checkpoint !== undefined && savedStep !== this.completed) await this.saveCheckpoint(checkpoint);
     const result: RunResult = { steps, stoppedEarly: this.completed < this.totalSteps, seconds: (performance.now() - started) / 1000, validations };
     const best = this.best;
     if (best !== undefined) result.best = best;
@@ -215,7 +294,7 @@ export class Trainer {
     const batch = this.batcher.nextBatch(this.config.batchSize);
     const { dropout, seed } = this.config;
     const input: MinibatchInput = dropout > 0 ? { ...batch, dropout: { rate: dropout, seed, step, firstExample: 0 } } : batch;
-    const { loss, accuracy, gradients } = await this.minibatch(input);
+    const { loss, accuracy, gradients } = await this.gradients.minibatch(input);
     if (!Number.isFinite(loss)) {
       tf.dispose(gradients);
       throw new DivergenceError(step, loss);
@@ -247,85 +326,24 @@ export class Trainer {
     return event;
   }
 
-  /** Loss, accuracy and gradients of one minibatch; ParallelTrainer shares this out among threads. */
-  protected minibatch(batch: MinibatchInput): Promise<MinibatchGradients> {
-    return minibatchGradients(this.model, batch);
-  }
-
-  /** evaluate() on a split, reported to onEvaluate under `name` (e.g. "test"). */
+  /** evaluate() on a split (computed where the gradients are), reported to onEvaluate under `name` (e.g. "test"). */
   async evaluate(split: MnistSplit, name = "test", options: EvaluateOptions = {}): Promise<EvaluationResult> {
-    const result = await this.evaluateSplit(split, options);
+    const result = await this.gradients.evaluate(split, options);
     await this.hooks.onEvaluate?.({ ...result, step: this.completed, epoch: this.completedEpochs, split: name });
     return result;
   }
 
-  /** The model's evaluation on a split; ParallelTrainer shares it out among threads. */
-  protected evaluateSplit(split: MnistSplit, options: EvaluateOptions): Promise<EvaluationResult> {
-    return evaluate(this.model, split, options);
+  /** Writes model, config, Adam state, data position, step and kept best weights through `writer`, then calls onCheckpoint. */
+  async saveCheckpoint(writer: CheckpointWriter): Promise<void> {
+    const state: TrainerState = { step: this.completed, trainCount: this.train.count, batcher: this.batcher.state(), adam: await this.optimizer.state() };
+    if (this.kept !== undefined) state.best = { record: { ...this.kept.record }, model: this.kept.model };
+    await writer.write({ model: this.model, config: this.config, state });
+    await this.hooks.onCheckpoint?.({ step: this.completed, dir: writer.dir });
   }
 
-  /** Writes model, Adam state, data position, step and kept best weights into `dir` atomically, then calls onCheckpoint. Node only (file system). */
-  async saveCheckpoint(dir: string): Promise<void> {
-    const state: TrainerState = { step: this.completed, config: this.config, batcher: this.batcher.state(), trainCount: this.train.count };
-    if (this.kept !== undefined) state.best = { ...this.kept.record };
-    await writeCheckpoint(dir, this.model, state, await this.optimizer.state(), this.kept?.model);
-    await this.hooks.onCheckpoint?.({ step: this.completed, dir });
-  }
-
-  /**
-   * A trainer that continues the run saved in `dir` exactly as if it had
-   * never stopped (same split, same backend). Its model is new: dispose it
-   * with trainer.model.dispose(). `budget` may extend (or shorten) the run:
-   * a new trainingIters replaces the saved budget, epochs included, so that
-   * `--iters N` then `--resume --iters 2N` ends where a straight 2N run ends.
-   * Node only (file system).
-   */
-  static async resume(dir: string, train: MnistSplit, hooks: TrainHooks = {}, budget: ResumeBudget = {}): Promise<Trainer> {
-    return Trainer.restore(dir, train, budget, (model, config) => new Trainer(model, train, config, hooks));
-  }
-
-  /** resume() for any kind of trainer: `create` makes it from the saved model and config, then its state is put back. */
-  protected static async restore<T extends Trainer>(
-    dir: string,
-    train: MnistSplit,
-    budget: ResumeBudget,
-    create: (model: SequenceClassifier, config: Partial<TrainConfig>) => T,
-  ): Promise<T> {
-    const checkpoint = await readCheckpoint(dir);
-    const config: Partial<TrainConfig> = { ...checkpoint.trainer.config };
-    if (budget.trainingIters !== undefined) {
-      config.trainingIters = budget.trainingIters;
-      delete config.epochs;
-    }
-    if (budget.epochs !== undefined) config.epochs = budget.epochs;
-    if (checkpoint.trainer.trainCount !== train.count) {
-      throw new CheckpointError(
-        dir,
-        `a training split of ${checkpoint.trainer.trainCount} images, as when it was saved`,
-        `${train.count} images`,
-        "resume with the same training split (same validation size)",
-      );
-    }
-    const model = await SequenceClassifier.load(checkpoint.modelFolder);
-    let trainer: T | undefined;
-    try {
-      trainer = create(model, config);
-      trainer.optimizer.restore(checkpoint.adam, checkpoint.folder);
-      trainer.batcher = Batcher.restore(train, checkpoint.trainer.batcher);
-      trainer.completed = checkpoint.trainer.step;
-      if (checkpoint.best !== undefined) {
-        trainer.kept = { record: checkpoint.best.record, model: await SequenceClassifier.load(checkpoint.best.modelFolder) };
-      }
-      return trainer;
-    } catch (error) {
-      trainer?.dispose();
-      model.dispose();
-      throw error;
-    }
-  }
-
-  /** Frees the optimizer state and the kept best weights; the model stays usable. */
+  /** Frees the optimizer state and the kept best weights and stops the gradient source (worker threads); the model stays usable. */
   dispose(): void {
+    this.gradients.dispose();
     this.optimizer.dispose();
     this.kept?.model.dispose();
     this.kept = undefined;

@@ -1,24 +1,24 @@
-import { Worker } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs-core";
 import type { MnistSplit } from "@mnist/data";
 import type { SequenceClassifier } from "@mnist/rnn";
 import type { DropoutSpec } from "./dropout.js";
+import { RequestChannel, type ChannelEndpoint } from "./channel.js";
 import { WorkerThreadError } from "./errors.js";
-import { evaluate, summarizeEvaluation, type EvaluateOptions, type EvaluationResult } from "./evaluate.js";
+import { evaluate, mergeEvaluations, type EvaluateOptions, type EvaluationResult } from "./evaluate.js";
+import type { GradientSource } from "./gradient-source.js";
 import { minibatchGradients, type MinibatchGradients, type MinibatchInput } from "./minibatch.js";
 import { shareSizes, type VariableSlot, type WorkerReply, type WorkerRequest, type WorkerSetup } from "./parallel-protocol.js";
 
+/** Starts one worker thread with its setup; the pool talks to it through the endpoint (Node worker_threads today, a Web Worker tomorrow). */
+export type StartThread = (setup: WorkerSetup) => ChannelEndpoint<WorkerRequest, WorkerReply>;
+
 interface Thread {
-  worker: Worker;
+  channel: RequestChannel<WorkerRequest, WorkerReply>;
   /** 1-based: thread 0 is the calling thread. */
   index: number;
   gradients: Float32Array;
   images: Float32Array;
   labels: Int32Array;
-  /** Settles with the "ready" message. */
-  ready: Promise<void>;
-  pending: { resolve(reply: WorkerReply): void; reject(error: Error): void; operation: string } | undefined;
-  failure: WorkerThreadError | undefined;
 }
 
 /** The minibatch's dropout for the share from image `start` on: the same mask's rows from there. */
@@ -27,13 +27,14 @@ function shareDropout(batch: MinibatchInput, start: number): DropoutSpec | undef
 }
 
 /**
- * The calling thread plus `threads - 1` worker threads that share out each
+ * The calling thread plus `size - 1` worker threads that share out each
  * minibatch (and evaluations) of one model. Weights go out and gradients come
  * back through SharedArrayBuffers; messages only say "go" and "done".
- * Workers hold the process open only while a request is in flight, so a
- * forgotten terminate() cannot hang it.
+ * How a thread starts is passed in (startThread), so the same pool runs on
+ * any kind of thread. Threads may hold the process open only while a request
+ * is in flight, so a forgotten dispose() cannot hang it.
  */
-export class WorkerPool {
+export class WorkerPool implements GradientSource {
   private readonly slots: VariableSlot[] = [];
   private readonly weights: Float32Array;
   private readonly threads: Thread[] = [];
@@ -42,7 +43,7 @@ export class WorkerPool {
     private readonly model: SequenceClassifier,
     readonly size: number,
     maxBatch: number,
-    script: URL,
+    startThread: StartThread,
   ) {
     let offset = 0;
     for (const [name, variable] of Object.entries(model.variables)) {
@@ -64,71 +65,19 @@ export class WorkerPool {
         images: new SharedArrayBuffer(maxShare * steps * inputSize * 4),
         labels: new SharedArrayBuffer(maxShare * 4),
       };
-      this.threads.push(this.spawn(index, script, setup));
+      this.threads.push({
+        channel: new RequestChannel(startThread(setup), (operation, reason) => new WorkerThreadError(index, operation, reason)),
+        index,
+        gradients: new Float32Array(setup.gradients),
+        images: new Float32Array(setup.images),
+        labels: new Int32Array(setup.labels),
+      });
     }
   }
 
-  private spawn(index: number, script: URL, setup: WorkerSetup): Thread {
-    const worker = new Worker(script, { workerData: setup });
-    worker.unref();
-    let readyResolve = (): void => {};
-    let readyReject = (_error: Error): void => {};
-    const thread: Thread = {
-      worker,
-      index,
-      gradients: new Float32Array(setup.gradients),
-      images: new Float32Array(setup.images),
-      labels: new Int32Array(setup.labels),
-      ready: new Promise<void>((resolve, reject) => {
-        readyResolve = resolve;
-        readyReject = reject;
-      }),
-      pending: undefined,
-      failure: undefined,
-    };
-    thread.pending = { resolve: () => readyResolve(), reject: readyReject, operation: "start-up" };
-    // Nobody may await `ready` (a pool disposed unused): keep its rejection from going unhandled.
-    thread.ready.catch(() => {});
-    const fail = (reason: string): void => {
-      const pending = thread.pending;
-      thread.failure ??= new WorkerThreadError(index, pending?.operation ?? "idle", reason);
-      thread.pending = undefined;
-      pending?.reject(thread.failure);
-    };
-    worker.on("message", (reply: WorkerReply) => {
-      const pending = thread.pending;
-      thread.pending = undefined;
-      if (reply.kind === "error") {
-        thread.failure = new WorkerThreadError(index, pending?.operation ?? "idle", `the error "${reply.message}"`);
-        pending?.reject(thread.failure);
-      } else {
-        pending?.resolve(reply);
-      }
-    });
-    worker.on("error", (error) => fail(`the uncaught error "${error.message}" (worker script ${script.href})`));
-    worker.on("exit", (code) => fail(`the thread exiting with code ${code}`));
-    return thread;
-  }
-
-  /** Waits until every worker is up (holding the process open meanwhile). */
+  /** Waits until every thread is up. */
   private async started(): Promise<void> {
-    for (const thread of this.threads) thread.worker.ref();
-    try {
-      await Promise.all(this.threads.map((thread) => thread.ready));
-    } finally {
-      for (const thread of this.threads) thread.worker.unref();
-    }
-  }
-
-  /** Posts at once (not after an await), so the worker starts while this thread computes its share. */
-  private request(thread: Thread, request: WorkerRequest): Promise<WorkerReply> {
-    if (thread.failure !== undefined) return Promise.reject(thread.failure);
-    thread.worker.ref();
-    const reply = new Promise<WorkerReply>((resolve, reject) => {
-      thread.pending = { resolve, reject, operation: request.kind };
-    });
-    thread.worker.postMessage(request);
-    return reply.finally(() => thread.worker.unref());
+    await Promise.all(this.threads.map((thread) => thread.channel.started()));
   }
 
   private publishWeights(): void {
@@ -154,7 +103,7 @@ export class WorkerPool {
       const start = starts[thread.index] ?? 0;
       thread.images.set(batch.images.subarray(start * pixels, (start + size) * pixels));
       thread.labels.set(batch.labels.subarray(start, start + size));
-      return this.request(thread, { kind: "step", size, dropout: shareDropout(batch, start) });
+      return thread.channel.request({ kind: "step", size, dropout: shareDropout(batch, start) });
     });
     const own = shares[0] ?? 0;
     let local: MinibatchGradients;
@@ -206,7 +155,10 @@ export class WorkerPool {
     return { loss: loss / batch.size, accuracy: accuracy / batch.size, gradients };
   }
 
-  /** evaluate() with the split cut into one contiguous share per thread; counts add up exactly. */
+  /**
+   * evaluate() with the split cut into one contiguous share per thread, merged with
+   * mergeEvaluations(); onProgress follows the calling thread's share, then reports the whole split.
+   */
   async evaluate(split: MnistSplit, options: EvaluateOptions = {}): Promise<EvaluationResult> {
     if (split.count < this.size) return evaluate(this.model, split, options);
     const started = performance.now();
@@ -224,7 +176,7 @@ export class WorkerPool {
     };
     this.publishWeights();
     const replies = this.threads.map((thread) =>
-      this.request(thread, { kind: "evaluate", split: part(thread.index, true), batchSize: options.batchSize }),
+      thread.channel.request({ kind: "evaluate", split: part(thread.index, true), batchSize: options.batchSize }),
     );
     let results: EvaluationResult[];
     try {
@@ -237,16 +189,13 @@ export class WorkerPool {
     for (const reply of await Promise.all(replies)) {
       if (reply.kind === "evaluate") results.push(reply.result);
     }
-    const classes = this.model.config.classes;
-    const confusion = Array.from({ length: classes }, (_, label) =>
-      Array.from({ length: classes }, (_, predicted) => results.reduce((sum, r) => sum + (r.confusion[label]?.[predicted] ?? 0), 0)),
-    );
-    const lossSum = results.reduce((sum, r) => sum + (r.count === 0 ? 0 : r.loss * r.count), 0);
-    return summarizeEvaluation(confusion, lossSum, (performance.now() - started) / 1000);
+    // The workers report no progress of their own: the last call covers their shares.
+    await options.onProgress?.(split.count);
+    return mergeEvaluations(results, (performance.now() - started) / 1000);
   }
 
   /** Stops every worker thread; the pool cannot be used afterwards. */
-  async terminate(): Promise<void> {
-    await Promise.all(this.threads.map((thread) => thread.worker.terminate()));
+  async dispose(): Promise<void> {
+    await Promise.all(this.threads.map((thread) => thread.channel.close()));
   }
 }

@@ -13,7 +13,7 @@ import { SequenceClassifier } from "@mnist/rnn";
 import { loadModel, saveModel } from "@mnist/rnn/node";
 import { createFileWriter } from "@mnist/summary/node";
 import { Trainer, combineHooks, tensorBoardHooks } from "@mnist/train";
-import { ParallelTrainer } from "@mnist/train/node";
+import { workerThreads } from "@mnist/train/node";
 
 await tf.setBackend("cpu");
 const work = await mkdtemp(join(tmpdir(), "full-consumer-"));
@@ -31,7 +31,7 @@ try {
     model,
     train,
     { batchSize: 32, trainingIters: 32 * 6 + 1, displayStep: 2, summaryStep: 2 },
-    combineHooks(tensorBoardHooks(writer, model, { histogramStep: 6 }), { onLog: (e) => void lines.push(e.line) }),
+    { hooks: combineHooks(tensorBoardHooks(writer, model, { histogramStep: 6 }), { onLog: (e) => void lines.push(e.line) }) },
   );
   const run = await trainer.run();
   assert.equal(run.steps, 6);
@@ -54,7 +54,7 @@ try {
   tf.dispose([images, before, after]);
 
   // The worker script must ship in dist/ and find tfjs-core from the consumer's node_modules.
-  const parallel = new ParallelTrainer(loaded, train, { batchSize: 16, trainingIters: 16 * 2 + 1 }, {}, { workers: 2 });
+  const parallel = new Trainer(loaded, train, { batchSize: 16, trainingIters: 16 * 2 + 1 }, { gradients: workerThreads({ threads: 2 }) });
   assert.equal((await parallel.run()).steps, 2);
   parallel.dispose();
   trainer.dispose();

@@ -13,6 +13,7 @@ import {
   DEFAULT_TRAIN_CONFIG,
   Trainer,
   evaluate,
+  withBudget,
   formatTestLine,
   tensorBoardHooks,
   type EvaluationResult,
@@ -20,6 +21,7 @@ import {
   type TrainConfig,
   type TrainHooks,
 } from "@mnist/train";
+import { checkpointWriter, readCheckpoint } from "@mnist/train/node";
 
 await tf.setBackend("cpu");
 const work = await mkdtemp(join(tmpdir(), "full-consumer-ts-"));
@@ -35,14 +37,15 @@ try {
   const writer = new SummaryWriter((chunk) => void chunks.push(chunk));
   const hooks: TrainHooks = { ...tensorBoardHooks(writer, model), onStep: (e) => void events.push(e) };
   const trainConfig: Partial<TrainConfig> = { batchSize: 16, trainingIters: 16 * 3 + 1, summaryStep: 1 };
-  const trainer = new Trainer(model, train, trainConfig, hooks);
+  const trainer = new Trainer(model, train, trainConfig, { hooks });
   assert.equal(trainer.config.learningRate, DEFAULT_TRAIN_CONFIG.learningRate);
-  await trainer.run({ checkpointDir: join(work, "checkpoints") });
+  await trainer.run({ checkpoint: checkpointWriter(join(work, "checkpoints")) });
   assert.deepEqual(events.map((e) => e.step), [1, 2, 3]);
   await writer.close();
   assert.ok(chunks.length > 0);
 
-  const resumed = await Trainer.resume(join(work, "checkpoints"), train, {}, { trainingIters: 16 * 4 + 1 });
+  const saved = await readCheckpoint(join(work, "checkpoints"));
+  const resumed = new Trainer(saved.model, train, withBudget(saved.config, { trainingIters: 16 * 4 + 1 }), { restored: saved.state });
   const next: StepEvent = await resumed.step();
   assert.equal(next.step, 4);
 

@@ -1,10 +1,20 @@
 import { availableParallelism } from "node:os";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { splitValidation, type MnistSplit } from "@mnist/data";
 import { loadMnist } from "@mnist/data/node";
 import { SequenceClassifier } from "@mnist/rnn";
-import { combineHooks, formatTestLine, formatValidationLine, OPTIMIZATION_FINISHED, type TrainHooks } from "@mnist/train";
-import { checkpointModelFolder, ParallelTrainer } from "@mnist/train/node";
+import {
+  combineHooks,
+  formatTestLine,
+  formatValidationLine,
+  OPTIMIZATION_FINISHED,
+  Trainer,
+  withBudget,
+  type TrainConfig,
+  type TrainerState,
+  type TrainHooks,
+} from "@mnist/train";
+import { checkpointWriter, readCheckpoint, workerThreads } from "@mnist/train/node";
 import { selectBackend } from "../backend.js";
 import { UsageError } from "../errors.js";
 import { watchInterrupts } from "../interrupt.js";
@@ -24,14 +34,20 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
   const reporter = createReporter(io.stdout, reportMode(io.stdout, options.json));
   const interruption = watchInterrupts(io.signals ?? process, io.exit ?? ((code) => process.exit(code)));
   let runLog: RunLog | undefined;
-  let trainer: ParallelTrainer | undefined;
+  let model: SequenceClassifier | undefined;
+  let restored: TrainerState | undefined;
+  let trainer: Trainer | undefined;
   try {
     const backend = await selectBackend(options.backend);
     reporter.event("backend", `Backend: ${backend.name}`, { backend: backend.name, skipped: backend.skipped });
 
     const mnist = await loadMnist(options.data);
+    // A resumed run continues its checkpoint's model and config (with a new budget, if given).
+    const checkpoint = options.resume ? await readCheckpoint(options.resume) : undefined;
+    model = checkpoint?.model;
+    restored = checkpoint?.state;
     // A resumed run reads images the way its model was trained, whatever the flags say.
-    const input = options.resume ? await checkpointSequenceInput(options.resume) : flagSequenceInput(options);
+    const input = checkpoint ? sequenceInputOf(checkpoint.model.metadata, join(checkpoint.folder, "model")) : flagSequenceInput(options);
     const held = splitValidation(mnist.train, validationSize);
     const train = sequenceSplit(held.train, input);
     const validation = sequenceSplit(held.validation, input);
@@ -53,59 +69,45 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
         });
       },
     };
-    // A resumed trainer brings its own model, so the TensorBoard hooks are attached once it exists.
-    let tensorBoard: TrainHooks = {};
-    const tensorBoardProxy: TrainHooks = {
-      onStep: (e) => tensorBoard.onStep?.(e),
-      onSummary: (e) => tensorBoard.onSummary?.(e),
-      onEvaluate: (e) => tensorBoard.onEvaluate?.(e),
-    };
-    const hooks = combineHooks(tensorBoardProxy, progressHooks);
+    model ??= SequenceClassifier.create(
+        {
+          cell: options.cell,
+          hiddenSize: options.hidden,
+          layers: options.layers,
+          recurrentInit: options.recurrentInit,
+          seed: options.seed,
+          steps: train.rows,
+          inputSize: train.cols,
+        },
+        { metadata: sequenceMetadata(input) },
+      );
+    const config: Partial<TrainConfig> = checkpoint
+      ? withBudget(checkpoint.config, { trainingIters: options.itersGiven ? options.iters : undefined, epochs: options.epochs })
+      : {
+          learningRate: options.lr,
+          warmupSteps: options.warmupSteps,
+          decay: options.decay,
+          minLearningRate: options.minLr,
+          clipNorm: options.clipNorm,
+          dropout: options.dropout,
+          maxShift: options.maxShift,
+          batchSize: options.batchSize,
+          trainingIters: options.iters,
+          epochs: options.epochs,
+          displayStep: options.displayStep,
+          seed: options.seed,
+        };
+    const run = options.run ?? defaultRunName(model.config, input);
+    runLog = await RunLog.open(options.logdir, run);
     // tfjs runs wasm on one thread under Node, so a second core only helps through worker threads.
     const workers = options.workers ?? (backend.name === "wasm" && availableParallelism() >= 2 ? 2 : 1);
-    trainer = options.resume
-      ? await ParallelTrainer.resume(
-          options.resume,
-          train,
-          hooks,
-          { trainingIters: options.itersGiven ? options.iters : undefined, epochs: options.epochs },
-          { workers },
-        )
-      : new ParallelTrainer(
-          SequenceClassifier.create(
-            {
-              cell: options.cell,
-              hiddenSize: options.hidden,
-              layers: options.layers,
-              recurrentInit: options.recurrentInit,
-              seed: options.seed,
-              steps: train.rows,
-              inputSize: train.cols,
-            },
-            { metadata: sequenceMetadata(input) },
-          ),
-          train,
-          {
-            learningRate: options.lr,
-            warmupSteps: options.warmupSteps,
-            decay: options.decay,
-            minLearningRate: options.minLr,
-            clipNorm: options.clipNorm,
-            dropout: options.dropout,
-            maxShift: options.maxShift,
-            batchSize: options.batchSize,
-            trainingIters: options.iters,
-            epochs: options.epochs,
-            displayStep: options.displayStep,
-            seed: options.seed,
-          },
-          hooks,
-          { workers },
-        );
-    const run = options.run ?? defaultRunName(trainer.model.config, input);
-    runLog = await RunLog.open(options.logdir, run);
-    tensorBoard = runLog.hooks(trainer.model);
-    const { model } = trainer;
+    trainer = new Trainer(model, train, config, {
+      hooks: combineHooks(runLog.hooks(model), progressHooks),
+      gradients: workerThreads({ threads: workers }),
+      restored,
+    });
+    // From here the trainer owns the kept best weights.
+    restored = undefined;
     const firstStep = trainer.completedSteps;
     const { keepBest } = options;
     runLog.hyperParameters({ ...model.config, ...input, ...trainer.config, keepBest, backend: backend.name, workers, resumedFrom: options.resume ?? "-" }, firstStep);
@@ -125,7 +127,7 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
     // returns (also when interrupted), so a crash or a diverging step loses little.
     const result = await trainer.run({
       signal: interruption.signal,
-      checkpointDir: options.save,
+      checkpoint: options.save ? checkpointWriter(options.save) : undefined,
       checkpointEvery: options.save ? options.checkpointEvery : undefined,
       ...validationOptions(options.validateEvery, validation),
       keepBest,
@@ -175,7 +177,8 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
     reporter.stopProgress();
     await runLog?.close();
     trainer?.dispose();
-    trainer?.model.dispose();
+    restored?.best?.model.dispose();
+    model?.dispose();
   }
 }
 
@@ -187,17 +190,6 @@ function validationOptions(schedule: ValidationSchedule, validation: MnistSplit)
 
 function flagSequenceInput(options: TrainOptions): SequenceInput {
   return options.permute === undefined ? { sequence: options.sequence } : { sequence: options.sequence, permute: options.permute };
-}
-
-/** The sequence input recorded in the model of the checkpoint in `dir`. */
-async function checkpointSequenceInput(dir: string): Promise<SequenceInput> {
-  const folder = await checkpointModelFolder(dir);
-  const model = await SequenceClassifier.load(folder);
-  try {
-    return sequenceInputOf(model.metadata, folder);
-  } finally {
-    model.dispose();
-  }
 }
 
 /** Every flag problem is reported before anything is loaded or written. */

@@ -7,14 +7,16 @@ import * as tf from "@tensorflow/tfjs-core";
 import { orderedBatches, type Mnist } from "@mnist/data";
 import { SequenceClassifier } from "@mnist/rnn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { resolveTrainConfig } from "./config.js";
 import { ConfigError, WorkerThreadError } from "./errors.js";
 import { evaluate } from "./evaluate.js";
 import { minibatchGradients } from "./minibatch.js";
 import { BACKENDS, firstImages, imagesFrom, realMnist, useBackend } from "./mnist.test-support.js";
 import { buildParallelScripts, type BuiltScripts } from "./parallel.test-support.js";
-import { ParallelTrainer } from "./parallel-trainer.js";
+import { resumeTrainer, saveInto } from "./resume.test-support.js";
 import { Trainer, type StepEvent } from "./trainer.js";
 import { WorkerPool } from "./worker-pool.js";
+import { workerThreads } from "./worker-threads.js";
 
 let mnist: Mnist;
 let scripts: BuiltScripts;
@@ -38,6 +40,16 @@ function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return Math.sqrt(difference / norm);
 }
 
+/** The worker-thread GradientSource of `threads` threads for minibatches of up to `maxBatch` images. */
+function workerPool(model: SequenceClassifier, threads: number, maxBatch: number): WorkerPool {
+  return workerThreads({ threads, workerScript: scripts.worker })(model, resolveTrainConfig({ batchSize: maxBatch })) as WorkerPool;
+}
+
+/** TrainerOptions.gradients on 2 threads with the worker script built from source. */
+function twoThreads(): ReturnType<typeof workerThreads> {
+  return workerThreads({ threads: 2, workerScript: scripts.worker });
+}
+
 async function weights(model: SequenceClassifier): Promise<Record<string, Float32Array>> {
   const out: Record<string, Float32Array> = {};
   for (const [name, variable] of Object.entries(model.variables)) out[name] = Float32Array.from(await variable.data());
@@ -55,7 +67,7 @@ describe.each(BACKENDS)("worker threads on %s", (backend) => {
     const model = SequenceClassifier.create({ hiddenSize: 32, seed: 3 });
     const batch = orderedBatches(firstImages(mnist.train, 128), 128)[Symbol.iterator]().next().value;
     if (batch === undefined) throw new Error("no batch");
-    const pool = new WorkerPool(model, threads, 128, scripts.worker);
+    const pool = workerPool(model, threads, 128);
     try {
       const single = await minibatchGradients(model, batch);
       const shared = await pool.minibatch(batch);
@@ -69,7 +81,7 @@ describe.each(BACKENDS)("worker threads on %s", (backend) => {
       expect(shared.accuracy * 128).toBeCloseTo(single.accuracy * 128, 4); // the same count of right answers
       tf.dispose([single.gradients, shared.gradients]);
     } finally {
-      await pool.terminate();
+      await pool.dispose();
       model.dispose();
     }
   });
@@ -78,7 +90,7 @@ describe.each(BACKENDS)("worker threads on %s", (backend) => {
     const first = orderedBatches(firstImages(mnist.train, 100), 100)[Symbol.iterator]().next().value;
     if (first === undefined) throw new Error("no batch");
     const batch = { ...first, dropout: { rate: 0.5, seed: 2, step: 7, firstExample: 0 } };
-    const pool = new WorkerPool(model, 3, 100, scripts.worker);
+    const pool = workerPool(model, 3, 100);
     try {
       const single = await minibatchGradients(model, batch);
       const shared = await pool.minibatch(batch);
@@ -91,13 +103,13 @@ describe.each(BACKENDS)("worker threads on %s", (backend) => {
       expect(shared.loss).toBeCloseTo(single.loss, 5);
       tf.dispose([single.gradients, shared.gradients, unmasked.gradients]);
     } finally {
-      await pool.terminate();
+      await pool.dispose();
       model.dispose();
     }
   });
 });
 
-describe("ParallelTrainer (cpu)", () => {
+describe("Trainer on worker threads (cpu)", () => {
   beforeAll(async () => {
     await useBackend("cpu");
   });
@@ -111,13 +123,13 @@ describe("ParallelTrainer (cpu)", () => {
     for (let i = 0; i < 20; i++) referenceLosses.push((await reference.step()).loss);
 
     const model = SequenceClassifier.create({ hiddenSize: 16, seed: 5 });
-    const parallel = new ParallelTrainer(model, train(), config, {}, { workers: 2, workerScript: scripts.worker });
+    const parallel = new Trainer(model, train(), config, { gradients: twoThreads() });
     const dir = await mkdtemp(join(tmpdir(), "mnist-parallel-"));
     try {
       const losses: number[] = [(await parallel.step()).loss];
       const tensors = tf.memory().numTensors;
       for (let i = 1; i < 10; i++) losses.push((await parallel.step()).loss);
-      await parallel.saveCheckpoint(dir);
+      await saveInto(parallel, dir);
       for (let i = 10; i < 20; i++) losses.push((await parallel.step()).loss);
       expect(tf.memory().numTensors).toBe(tensors);
       losses.forEach((loss, i) => expect(Math.abs(loss - (referenceLosses[i] ?? Number.NaN)), `step ${i + 1}`).toBeLessThan(1e-5));
@@ -128,9 +140,11 @@ describe("ParallelTrainer (cpu)", () => {
 
       const resumedLosses: number[] = [];
       const hooks = { onStep: (e: StepEvent) => void resumedLosses.push(e.loss) };
-      const resumed = await ParallelTrainer.resume(dir, train(), hooks, {}, { workers: 2, workerScript: scripts.worker });
+      let source: unknown;
+      const gradients: ReturnType<typeof workerThreads> = (m, c) => (source = twoThreads()(m, c));
+      const resumed = await resumeTrainer(dir, train(), { hooks, gradients });
       try {
-        expect(resumed).toBeInstanceOf(ParallelTrainer);
+        expect(source).toBeInstanceOf(WorkerPool);
         expect(resumed.completedSteps).toBe(10);
         expect(await resumed.run()).toMatchObject({ steps: 10, stoppedEarly: false });
         expect(resumedLosses).toEqual(losses.slice(10));
@@ -152,7 +166,7 @@ describe("ParallelTrainer (cpu)", () => {
     const dropoutConfig = { ...config, trainingIters: 6 * 32 + 1, dropout: 0.5 };
     const reference = new Trainer(SequenceClassifier.create({ hiddenSize: 16, seed: 11 }), train(), dropoutConfig);
     const model = SequenceClassifier.create({ hiddenSize: 16, seed: 11 });
-    const parallel = new ParallelTrainer(model, train(), dropoutConfig, {}, { workers: 2, workerScript: scripts.worker });
+    const parallel = new Trainer(model, train(), dropoutConfig, { gradients: twoThreads() });
     try {
       for (let i = 0; i < 6; i++) {
         const [expected, actual] = [await reference.step(), await parallel.step()];
@@ -173,12 +187,15 @@ describe("ParallelTrainer (cpu)", () => {
   it("evaluates a split shared among the threads with the counts of evaluate()", async () => {
     const model = SequenceClassifier.create({ hiddenSize: 16, seed: 6 });
     const events: string[] = [];
-    const trainer = new ParallelTrainer(model, train(), config, { onEvaluate: (e) => void events.push(e.split) }, { workers: 2, workerScript: scripts.worker });
+    const trainer = new Trainer(model, train(), config, { hooks: { onEvaluate: (e) => void events.push(e.split) }, gradients: twoThreads() });
     try {
       const split = firstImages(mnist.test, 1001);
       const single = await evaluate(model, split, { batchSize: 200 });
-      const shared = await trainer.evaluate(split, "test", { batchSize: 200 });
+      const progress: number[] = [];
+      const shared = await trainer.evaluate(split, "test", { batchSize: 200, onProgress: (done) => void progress.push(done) });
       expect(shared.count).toBe(1001);
+      // The calling thread's share of 500 in passes of 200, then the whole split.
+      expect(progress).toEqual([200, 400, 500, 1001]);
       expect(shared.confusion).toEqual(single.confusion);
       expect(shared.accuracy).toBe(single.accuracy);
       expect(shared.perClassAccuracy).toEqual(single.perClassAccuracy);
@@ -194,7 +211,7 @@ describe("ParallelTrainer (cpu)", () => {
     const model = SequenceClassifier.create({ hiddenSize: 8, seed: 9 });
     const seen: string[] = [];
     const hooks = { onEvaluate: (e: { split: string; step: number; epoch: number }) => void seen.push(`${e.split} ${e.step} ${e.epoch}`) };
-    const trainer = new ParallelTrainer(model, firstImages(mnist.train, 128), { ...config, trainingIters: 8 * 32 + 1, clipNorm: 0.3, decay: "cosine" }, hooks, { workers: 2, workerScript: scripts.worker });
+    const trainer = new Trainer(model, firstImages(mnist.train, 128), { ...config, trainingIters: 8 * 32 + 1, clipNorm: 0.3, decay: "cosine" }, { hooks, gradients: twoThreads() });
     try {
       const validation = imagesFrom(mnist.train, 50_000, 301);
       const result = await trainer.run({ validation, keepBest: true });
@@ -220,7 +237,7 @@ describe("ParallelTrainer (cpu)", () => {
 
   it("computes a batch smaller than the thread count on the calling thread alone", async () => {
     const model = SequenceClassifier.create({ hiddenSize: 8, seed: 8 });
-    const pool = new WorkerPool(model, 3, 2, scripts.worker);
+    const pool = workerPool(model, 3, 2);
     try {
       const batch = orderedBatches(firstImages(mnist.train, 2), 2)[Symbol.iterator]().next().value;
       if (batch === undefined) throw new Error("no batch");
@@ -232,7 +249,7 @@ describe("ParallelTrainer (cpu)", () => {
       }
       tf.dispose([single.gradients, shared.gradients]);
     } finally {
-      await pool.terminate();
+      await pool.dispose();
       model.dispose();
     }
   });
@@ -240,8 +257,8 @@ describe("ParallelTrainer (cpu)", () => {
   it("rejects a bad worker count and reports a worker that cannot start", async () => {
     const model = SequenceClassifier.create({ hiddenSize: 8, seed: 7 });
     try {
-      expect(() => new ParallelTrainer(model, train(), config, {}, { workers: 0 })).toThrow(ConfigError);
-      const broken = new ParallelTrainer(model, train(), config, {}, { workers: 2, workerScript: new URL("./no-such-worker.js", scripts.worker) });
+      expect(() => new Trainer(model, train(), config, { gradients: workerThreads({ threads: 0 }) })).toThrow(ConfigError);
+      const broken = new Trainer(model, train(), config, { gradients: workerThreads({ threads: 2, workerScript: new URL("./no-such-worker.js", scripts.worker) }) });
       await expect(broken.step()).rejects.toThrow(WorkerThreadError);
       await expect(broken.step()).rejects.toThrow(/no-such-worker\.js/);
       broken.dispose();

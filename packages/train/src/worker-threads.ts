@@ -1,0 +1,62 @@
+import { Worker } from "node:worker_threads";
+import * as tf from "@tensorflow/tfjs-core";
+import type { ChannelEndpoint } from "./channel.js";
+import { ConfigError } from "./errors.js";
+import { onThisThread, type GradientSourceFactory } from "./gradient-source.js";
+import { WORKER_BACKENDS, type WorkerReply, type WorkerRequest, type WorkerSetup } from "./parallel-protocol.js";
+import { WorkerPool } from "./worker-pool.js";
+
+/** How workerThreads() spreads the work. */
+export interface WorkerThreadsOptions {
+  /** Threads that share each minibatch and evaluation, the calling thread included; 1 computes everything on the calling thread; default 2. */
+  threads?: number;
+  /** The worker script; default the built parallel-worker.js beside this module (override when bundling). */
+  workerScript?: URL;
+}
+
+/**
+ * A Trainer's GradientSource (TrainerOptions.gradients) that shares each minibatch and
+ * evaluation out among Node worker threads, because TensorFlow.js runs its cpu and wasm
+ * backends on one core under Node. Each step the calling thread and the workers compute
+ * gradients of contiguous shares of the same minibatch, combined into the gradient of the
+ * whole minibatch's mean loss; the threads take the model's weights at every request.
+ * trainer.dispose() stops the threads.
+ */
+export function workerThreads(options: WorkerThreadsOptions = {}): GradientSourceFactory {
+  const threads = options.threads ?? 2;
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new ConfigError("threads", "a positive integer (threads, the calling one included)", String(options.threads));
+  }
+  const script = options.workerScript ?? new URL("./parallel-worker.js", import.meta.url);
+  return (model, config) => {
+    if (threads === 1) return onThisThread(model, config);
+    const backend = tf.getBackend();
+    if (WORKER_BACKENDS[backend] === undefined) {
+      throw new ConfigError(
+        "threads",
+        `1 on the ${backend} backend (worker threads run ${Object.keys(WORKER_BACKENDS).join(" or ")})`,
+        String(threads),
+        "use threads: 1, or the wasm backend",
+      );
+    }
+    return new WorkerPool(model, threads, config.batchSize, (setup) => startWorkerThread(script, setup));
+  };
+}
+
+/** A Node worker thread running `script`, which holds the process open only while the pool awaits it. */
+function startWorkerThread(script: URL, setup: WorkerSetup): ChannelEndpoint<WorkerRequest, WorkerReply> {
+  const worker = new Worker(script, { workerData: setup });
+  worker.unref();
+  return {
+    post: (request) => worker.postMessage(request),
+    listen(message, failure) {
+      worker.on("message", message);
+      worker.on("error", (error) => failure(`the uncaught error "${error.message}" (worker script ${script.href})`));
+      worker.on("exit", (code) => failure(`the thread exiting with code ${code}`));
+    },
+    hold: (held) => (held ? worker.ref() : worker.unref()),
+    close: async () => {
+      await worker.terminate();
+    },
+  };
+}
