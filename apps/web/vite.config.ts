@@ -60,9 +60,6 @@ export default defineConfig({
     target: "es2022",
     // TensorFlow.js with two backends and the page make one 500 kB chunk; fine next to 11 MB of MNIST.
     chunkSizeWarningLimit: 2048,
-    // Only the Node-only file functions of @mnist/rnn and @mnist/train import node: modules, and
-    // only on call (dynamic import); the page never calls them, so they stay unresolved imports.
-    rollupOptions: { external: [/^node:/] },
   },
   preview: { host: "127.0.0.1" },
   server: { host: "127.0.0.1" },

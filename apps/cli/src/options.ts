@@ -38,7 +38,7 @@ export function modelLimitsOf(options: ModelLimitOptions): { maxBytes: number } 
 }
 
 /** `train` flags, named after the tutorial's variables. */
-export interface TrainOptions extends CommonOptions {
+export interface TrainOptions extends CommonOptions, InputLimitOptions {
   /** learning_rate: Adam step size; default 0.001. */
   lr: number;
   /** training_iters: training samples to run; default 100000 (781 steps of 128). */

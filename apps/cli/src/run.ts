@@ -54,7 +54,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     })
     .showSuggestionAfterError(true);
 
-  withCommonOptions(
+  withInputLimit(withCommonOptions(
     program
       .command("train")
       .description("train on MNIST with the tutorial's settings, then print the test accuracy")
@@ -87,7 +87,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
       .addOption(new Option("--resume <dir>", "continue the run checkpointed in this folder (its settings win; --iters or --epochs set a new budget)"))
       .addOption(new Option("--workers <n>", "threads sharing each minibatch, worker threads plus this one (default: 2 on wasm with 2+ cores, else 1)").argParser(positiveInteger("the worker count")))
       .addOption(projectorSizeOption()),
-  ).action(async (options: TrainOptions, command: Command) => {
+  )).action(async (options: TrainOptions, command: Command) => {
     // A default --iters must not shorten or extend a resumed run; only one the user typed does.
     options.itersGiven = command.getOptionValueSource("iters") === "cli";
     // A resumed run keeps its checkpoint's settings, so a preset has nothing to set there.

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { BatcherState } from "@mnist/data";
-import { SequenceClassifier } from "@mnist/rnn";
+import { loadModel, saveModel } from "@mnist/rnn/node";
 import type { AdamState } from "./adam.js";
 import type { TrainConfig } from "./config.js";
 import { CheckpointError } from "./errors.js";
@@ -10,14 +10,13 @@ import type { Checkpoint, CheckpointWriter, TrainerState, ValidationRecord } fro
 /**
  * Checkpoint folder layout:
  *   <dir>/latest.json          {"folder": "step-000780-…"}, replaced atomically
- *   <dir>/step-000780-…/model/  the model, loadable with SequenceClassifier.load
+ *   <dir>/step-000780-…/model/  the model, loadable with loadModel from @mnist/rnn/node
  *   <dir>/step-000780-…/best/   the best validated weights as a model, when the trainer kept some
  *   <dir>/step-000780-…/optimizer.json + optimizer.bin   Adam moments and beta powers
  *   <dir>/step-000780-…/trainer.json   step, config, data position, best validation
  * A new checkpoint is written whole into a temporary folder, renamed into
  * place, and only then does latest.json point at it; the previous one is
  * deleted last, so a crash at any moment leaves a complete checkpoint.
- * This file is the package's only caller of SequenceClassifier.save and .load.
  */
 const POINTER = "latest.json";
 const FORMAT = "mnist-rnn/train-checkpoint";
@@ -56,8 +55,8 @@ async function writeCheckpoint(dir: string, { model, config, state }: Checkpoint
   const folderName = `step-${unique}`;
   try {
     await mkdir(temporary);
-    await model.save(join(temporary, "model"));
-    if (state.best !== undefined) await state.best.model.save(join(temporary, "best"));
+    await saveModel(model, join(temporary, "model"));
+    if (state.best !== undefined) await saveModel(state.best.model, join(temporary, "best"));
     const { json, bin } = encodeOptimizer(state.adam);
     await writeFile(join(temporary, "optimizer.bin"), bin);
     await writeFile(join(temporary, "optimizer.json"), JSON.stringify(json));
@@ -114,7 +113,7 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint & { folder
   });
   const adam = decodeOptimizer(optimizer, bin, binPath);
   const { step, config, batcher, trainCount, best } = trainer as TrainerFile;
-  const model = await SequenceClassifier.load(join(folder, "model"));
+  const model = await loadModel(join(folder, "model"));
   try {
     for (const [name, variable] of Object.entries(model.variables)) {
       const moments = adam.moments[name];
@@ -129,7 +128,7 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint & { folder
     }
     const state: TrainerState = { step, trainCount, batcher, adam };
     // A run that kept no best weights has no "best".
-    if (best !== undefined) state.best = { record: best, model: await SequenceClassifier.load(join(folder, "best")) };
+    if (best !== undefined) state.best = { record: best, model: await loadModel(join(folder, "best")) };
     return { folder, model, config, state };
   } catch (error) {
     model.dispose();

@@ -1,4 +1,4 @@
-import { toSequences, type Mnist, type SequenceOptions } from "@mnist/data";
+import { toSequences, type Mnist, type SequenceInput } from "@mnist/data";
 import { SequenceClassifier, type CellType } from "@mnist/rnn";
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluate } from "./evaluate.js";
@@ -19,7 +19,7 @@ beforeAll(async () => {
 // In plain pixel order the ink sits between a hundred blank pixels at either end, which the
 // gradient has to cross (the point of that benchmark), so it learns slowest: `lossFactor` is the
 // fraction of the starting loss each case must get below.
-const cases: { name: string; sequence: SequenceOptions; cell: CellType; layers: number; lossFactor: number }[] = [
+const cases: { name: string; sequence: SequenceInput; cell: CellType; layers: number; lossFactor: number }[] = [
   { name: "rows, 2 LSTM layers", sequence: { order: "rows" }, cell: "lstm", layers: 2, lossFactor: 0.8 },
   { name: "pixels, LSTM", sequence: { order: "pixels" }, cell: "lstm", layers: 1, lossFactor: 0.97 },
   { name: "permuted pixels, 2 LSTM layers", sequence: { order: "pixels", permute: 3 }, cell: "lstm", layers: 2, lossFactor: 0.8 },

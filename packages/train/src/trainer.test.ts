@@ -4,6 +4,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { Batcher, type Mnist, type MnistSplit } from "@mnist/data";
 import { SequenceClassifier } from "@mnist/rnn";
+import { loadModel } from "@mnist/rnn/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { checkpointModelFolder, checkpointWriter } from "./checkpoint.js";
 import { learningRateAt, resolveTrainConfig } from "./config.js";
@@ -399,7 +400,7 @@ describe.each(BACKENDS)("Trainer on the %s backend", (backend) => {
     expect(firstResult.best?.step).toBe(9);
     // The checkpoint's best/ folder holds exactly the kept weights, as a model of its own.
     first.restoreBest();
-    const savedBest = await SequenceClassifier.load(join(await checkpointModelFolder(dir), "..", "best"));
+    const savedBest = await loadModel(join(await checkpointModelFolder(dir), "..", "best"));
     expect(await weights(savedBest)).toEqual(await weights(firstModel));
     expect(savedBest.metadata).toEqual({ pixels: "rows" });
     savedBest.dispose();
@@ -530,7 +531,7 @@ describe("checkpoint folder", () => {
     await saveInto(trainer, dir);
     const entries = await readdir(dir);
     expect(entries.filter((name) => name !== "latest.json")).toEqual([expect.stringMatching(/^step-000002-/)]);
-    const standalone = await SequenceClassifier.load(join(dir, entries.find((n) => n.startsWith("step-")) ?? "", "model"));
+    const standalone = await loadModel(join(dir, entries.find((n) => n.startsWith("step-")) ?? "", "model"));
     expect(await weights(standalone)).toEqual(await weights(model));
     standalone.dispose();
     trainer.dispose();

@@ -1,8 +1,9 @@
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
-import { splitValidation, type MnistSplit } from "@mnist/data";
+import { modelSequenceInput, sequenceInputMetadata, splitValidation, toSequences, type MnistSplit, type SequenceInput } from "@mnist/data";
 import { loadMnist } from "@mnist/data/node";
-import { SequenceClassifier } from "@mnist/rnn";
+import { MODEL_JSON, SequenceClassifier } from "@mnist/rnn";
+import { saveModel } from "@mnist/rnn/node";
 import {
   combineHooks,
   formatTestLine,
@@ -18,12 +19,11 @@ import { checkpointWriter, readCheckpoint, workerThreads } from "@mnist/train/no
 import { selectBackend } from "../backend.js";
 import { UsageError } from "../errors.js";
 import { watchInterrupts } from "../interrupt.js";
-import type { TrainOptions, ValidationSchedule } from "../options.js";
+import { decodeLimitsOf, type TrainOptions, type ValidationSchedule } from "../options.js";
 import { requireCheckpoint, requireMnistFolder, requireWritableFolder } from "../paths.js";
 import { createReporter, reportMode } from "../reporter.js";
 import { defaultRunName, RunLog } from "../run-log.js";
 import type { CliIo } from "../run.js";
-import { sequenceInputOf, sequenceMetadata, sequenceSplit, type SequenceInput } from "../sequence-input.js";
 import { shellQuote } from "../shell.js";
 
 /** The tutorial's reader held out the first 5000 training images for validation. */
@@ -41,16 +41,16 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
     const backend = await selectBackend(options.backend);
     reporter.event("backend", `Backend: ${backend.name}`, { backend: backend.name, skipped: backend.skipped });
 
-    const mnist = await loadMnist(options.data);
+    const mnist = await loadMnist(options.data, decodeLimitsOf(options));
     // A resumed run continues its checkpoint's model and config (with a new budget, if given).
     const checkpoint = options.resume ? await readCheckpoint(options.resume) : undefined;
     model = checkpoint?.model;
     restored = checkpoint?.state;
     // A resumed run reads images the way its model was trained, whatever the flags say.
-    const input = checkpoint ? sequenceInputOf(checkpoint.model.metadata, join(checkpoint.folder, "model")) : flagSequenceInput(options);
+    const input = checkpoint ? modelSequenceInput(checkpoint.model, mnist.train, join(checkpoint.folder, "model", MODEL_JSON)) : flagSequenceInput(options);
     const held = splitValidation(mnist.train, validationSize);
-    const train = sequenceSplit(held.train, input);
-    const validation = sequenceSplit(held.validation, input);
+    const train = toSequences(held.train, input);
+    const validation = toSequences(held.validation, input);
     const progressHooks: TrainHooks = {
       onStep: async (e) => {
         reporter.step(e);
@@ -79,7 +79,7 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
           steps: train.rows,
           inputSize: train.cols,
         },
-        { metadata: sequenceMetadata(input) },
+        { metadata: sequenceInputMetadata(input) },
       );
     const config: Partial<TrainConfig> = checkpoint
       ? withBudget(checkpoint.config, { trainingIters: options.itersGiven ? options.iters : undefined, epochs: options.epochs })
@@ -98,7 +98,7 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
           seed: options.seed,
         };
     const run = options.run ?? defaultRunName(model.config, input);
-    runLog = await RunLog.open(options.logdir, run);
+    runLog = await RunLog.open(options.logdir, run, { projectorSize: options.projectorSize });
     // tfjs runs wasm on one thread under Node, so a second core only helps through worker threads.
     const workers = options.workers ?? (backend.name === "wasm" && availableParallelism() >= 2 ? 2 : 1);
     trainer = new Trainer(model, train, config, {
@@ -111,6 +111,8 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
     const firstStep = trainer.completedSteps;
     const { keepBest } = options;
     runLog.hyperParameters({ ...model.config, ...input, ...trainer.config, keepBest, backend: backend.name, workers, resumedFrom: options.resume ?? "-" }, firstStep);
+    await runLog.graph(model.config, trainer.config);
+    await runLog.hparams({ model: model.config, train: trainer.config, input, keepBest, ...(options.resume ? {} : { preset: options.preset }) });
     reporter.event("start", `TensorBoard run: ${runLog.dir}`, {
       runDir: runLog.dir,
       eventFile: runLog.path,
@@ -162,13 +164,15 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
         { ...best },
       );
     }
-    const test = await trainer.evaluate(sequenceSplit(mnist.test, input), "test");
+    const test = await trainer.evaluate(toSequences(mnist.test, input), "test");
     reporter.event("test", formatTestLine(test.accuracy), { accuracy: test.accuracy, loss: test.loss, count: test.count });
     runLog.samples(model, mnist.test, input, trainer.completedSteps);
+    await runLog.projector(model, mnist.test, input);
+    runLog.end("success");
     if (options.save) {
       // Beside the final checkpoint that run() wrote, the folder holds the final model at its
       // top, where evaluate, predict, the web page and tfjs tools look for model.json.
-      await model.save(options.save);
+      await saveModel(model, options.save);
       reporter.event("saved", `Model saved to ${options.save}`, { dir: options.save });
     }
     return interruption.received ? interruption.exitCode : 0;
@@ -189,7 +193,7 @@ function validationOptions(schedule: ValidationSchedule, validation: MnistSplit)
 }
 
 function flagSequenceInput(options: TrainOptions): SequenceInput {
-  return options.permute === undefined ? { sequence: options.sequence } : { sequence: options.sequence, permute: options.permute };
+  return options.permute === undefined ? { order: options.sequence } : { order: options.sequence, permute: options.permute };
 }
 
 /** Every flag problem is reported before anything is loaded or written. */
