@@ -36,10 +36,10 @@ describe("info on damaged data", () => {
     ["a truncated gzip file", `${MNIST_FILES.testImages}.gz`, async () => (await readFile(join(good, `${MNIST_FILES.testImages}.gz`))).subarray(0, 100), /bad IDX gzip (stream|trailer)/],
     ["a gzip bomb", `${MNIST_FILES.trainLabels}.gz`, async () => gzipSync(new Uint8Array(70_000_000)), /gzip trailer: expected a decoded size of at most 64000000 bytes, found 70000000 bytes .*--max-input-mb 70/],
     ["labels that do not match the images", `${MNIST_FILES.testLabels}.gz`, async () => gzipSync(Uint8Array.of(0, 0, 8, 1, 0, 0, 0, 2, 1, 2)), /bad IDX count: expected 10 labels/],
-  ])("exits 1 with one line naming the file for %s", async (name, file, make, reason) => {
+  ])("exits 2 with one line naming the file for %s", async (name, file, make, reason) => {
     const { dir, path } = await damagedCopy(name.replace(/ /g, "-"), file, await make());
     const { code, stderr } = await runCli(["info", "--backend", "cpu", "--data", dir]);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stderr.trim().split("\n")).toHaveLength(1);
     expect(stderr).toContain(path);
     expect(stderr).toMatch(reason);

@@ -7,7 +7,7 @@ import { createReporter, reportMode } from "../reporter.js";
 import type { CliIo } from "../run.js";
 import { cliVersion } from "../version.js";
 
-/** Exits 0 when the data loads or there is none to load, and fails (exit 1, naming the file) when a data file is damaged. */
+/** Exits 0 when the data loads or there is none to load, and 2 (one line naming the file) when a data file is damaged, as for any bad input. */
 export async function infoCommand(options: CommonOptions & InputLimitOptions, io: CliIo): Promise<number> {
   if (options.data) await requireMnistFolder("--data", options.data);
   const reporter = createReporter(io.stdout, reportMode(io.stdout, options.json));
