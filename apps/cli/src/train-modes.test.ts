@@ -1,9 +1,14 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
 import { encode } from "fast-png";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { permutePixels, pixelPermutation, preprocessDigit } from "@mnist/data";
 import { loadMnist } from "@mnist/data/node";
+import { SequenceClassifier } from "@mnist/rnn";
 import { countTag, listFiles, runCli, tempDir, writeSmallMnist } from "./cli.test-support.js";
+import { readPng } from "./png.js";
 
 let tmp: { path: string; remove: () => Promise<void> };
 let smallData: string;
@@ -49,6 +54,18 @@ describe("sequence modes", () => {
     const probabilities = find(events(prediction.stdout), "prediction").probabilities as number[];
     expect(probabilities).toHaveLength(10);
     expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    // What predict must print: the model's probabilities for the preprocessed digit with its
+    // pixels in the order of permutation 7, as a sequence of 784 single pixels.
+    await tf.setBackend("cpu");
+    const model = await SequenceClassifier.load(save);
+    const pixels = preprocessDigit(await readPng(png)).pixels;
+    const read = (values: Float32Array) => tf.tidy(() => model.predict(tf.tensor3d(values, [1, 784, 1])).arraySync()[0]!);
+    const expected = read(permutePixels(pixels, pixelPermutation(784, 7)));
+    const unpermuted = read(pixels);
+    model.dispose();
+    probabilities.forEach((p, k) => expect(p, `class ${k}`).toBeCloseTo(expected[k]!, 6));
+    // The permutation matters: the same pixels in their own order give other probabilities.
+    expect(Math.max(...unpermuted.map((p, k) => Math.abs(p - expected[k]!)))).toBeGreaterThan(1e-3);
   });
 
   it("stacks GRU layers", async () => {
