@@ -1,8 +1,12 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
 import { encode } from "fast-png";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadMnist } from "@mnist/data/node";
+import { permutePixels, pixelPermutation, preprocessDigit } from "@mnist/data";
+import { loadMnist, readPngFile } from "@mnist/data/node";
+import { loadModel } from "@mnist/rnn/node";
 import { countTag, listFiles, runCli, tempDir, writeSmallMnist } from "./cli.test-support.js";
 
 let tmp: { path: string; remove: () => Promise<void> };
@@ -30,9 +34,9 @@ describe("sequence modes", () => {
     expect(train.stderr).toBe("");
     expect(train.code).toBe(0);
     const trained = events(train.stdout);
-    expect(find(trained, "start")).toMatchObject({ model: { steps: 784, inputSize: 1, hiddenSize: 8 }, input: { sequence: "pixels", permute: 7 } });
+    expect(find(trained, "start")).toMatchObject({ model: { steps: 784, inputSize: 1, hiddenSize: 8 }, input: { order: "pixels", permute: 7 } });
     const modelJson = JSON.parse(await readFile(join(save, "model.json"), "utf8")) as Record<string, unknown>;
-    expect(modelJson.userDefinedMetadata).toEqual({ sequence: "pixels", permute: 7 });
+    expect(modelJson.userDefinedMetadata).toEqual({ sequenceInput: { order: "pixels", permute: 7 } });
 
     // The same 300 test images through evaluate: the same loss to the last digit only if they
     // are permuted and cut into steps exactly as training did.
@@ -49,6 +53,18 @@ describe("sequence modes", () => {
     const probabilities = find(events(prediction.stdout), "prediction").probabilities as number[];
     expect(probabilities).toHaveLength(10);
     expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    // What predict must print: the model's probabilities for the preprocessed digit with its
+    // pixels in the order of permutation 7, as a sequence of 784 single pixels.
+    await tf.setBackend("cpu");
+    const model = await loadModel(save);
+    const pixels = preprocessDigit(await readPngFile(png)).pixels;
+    const read = (values: Float32Array) => tf.tidy(() => model.predict(tf.tensor3d(values, [1, 784, 1])).arraySync()[0]!);
+    const expected = read(permutePixels(pixels, pixelPermutation(784, 7)));
+    const unpermuted = read(pixels);
+    model.dispose();
+    probabilities.forEach((p, k) => expect(p, `class ${k}`).toBeCloseTo(expected[k]!, 6));
+    // The permutation matters: the same pixels in their own order give other probabilities.
+    expect(Math.max(...unpermuted.map((p, k) => Math.abs(p - expected[k]!)))).toBeGreaterThan(1e-3);
   });
 
   it("stacks GRU layers", async () => {
@@ -118,7 +134,7 @@ describe("validation and presets", () => {
     expect(stderr).toBe("");
     expect(code).toBe(0);
     const start = find(events(stdout), "start") as unknown as { train: Record<string, unknown>; input: Record<string, unknown> };
-    expect(start.input).toEqual({ sequence: "pixels" });
+    expect(start.input).toEqual({ order: "pixels" });
     expect(start.train).toMatchObject({ maxShift: 0, decay: "cosine" });
   });
 });

@@ -19,3 +19,4 @@ export {
   type SequenceInput,
   type SequenceOrder,
 } from "./sequences.js";
+export { mix32 } from "./random.js";

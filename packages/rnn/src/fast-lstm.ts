@@ -1,16 +1,9 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { FAST_BACKENDS } from "./array-kernel.js";
 import type { ModelConfig } from "./config.js";
-import {
-  FAST_BACKENDS,
-  KERNEL_BACKWARD_STEP,
-  KERNEL_CPU_MAT_MUL,
-  KERNEL_CELL_STEP,
-  KERNEL_FIRST_INPUT,
-  KERNEL_HIDDEN_SEQUENCE,
-  KERNEL_ROW_BLOCKS,
-  KERNEL_STACK_SEQUENCE,
-  registerLstmKernels,
-} from "./lstm-kernels.js";
+import { softmaxCrossEntropyWithGradient } from "./cross-entropy.js";
+import { backwardStep, cellStep, cellStepWithTanhC, firstInput, hiddenSequence } from "./lstm-kernels.js";
+import { product, splitRows, stackRows, stackTransposed } from "./matrix-kernels.js";
 import { layerPrefix, parameterSpecs } from "./parameters.js";
 import type { Parameters } from "./plain-forward.js";
 
@@ -46,36 +39,43 @@ interface LayerWeights {
   stepWeights: tf.Tensor2D;
 }
 
-interface LayerPass {
+/** What one step's backward step reads of its forward step. */
+interface StepActivations {
+  /** c_t, [batch, H]. */
+  c: tf.Tensor2D;
+  /** The gate sigmoids i, sigmoid(2j), f, o, [batch, 4H]. */
+  gates: tf.Tensor2D;
+  /** tanh(c_t), [batch, H]. */
+  tanhC: tf.Tensor2D;
+}
+
+/** What the backward pass needs of one layer; the forward pass builds it when training. */
+interface LayerTape {
+  weights: LayerWeights;
   /** h of the last step, [batch, H]. */
   last: tf.Tensor2D;
-  /** The input row [h_{t-1} | x_t | 1] of every step transposed, [H + I_l + 1, steps*batch],
-   * columns step-major (only when saving). */
-  inputsT: tf.Tensor2D | undefined;
-  /** c_t of every step (only when saving), [batch, H]. */
-  c: tf.Tensor2D[];
-  /** The gate sigmoids of every step, i, sigmoid(2j), f, o (only when saving), [batch, 4H]. */
-  gates: tf.Tensor2D[];
-  /** tanh(c_t) of every step (only when saving), [batch, H]. */
-  tanhC: tf.Tensor2D[];
-  weights: LayerWeights;
+  /** The input row u_t = [h_{t-1} | x_t | 1] of every step transposed, [H + I_l + 1, steps*batch],
+   * columns step-major (t*batch + b): the left operand of the layer's weight-gradient product. */
+  inputsT: tf.Tensor2D;
+  /** Step 0 first. */
+  steps: StepActivations[];
 }
 
-interface ForwardPass {
-  logits: tf.Tensor2D;
-  /** Layer 1 first. */
-  layers: LayerPass[];
-}
+/**
+ * What a layer's forward run keeps besides its last h:
+ * - "last": nothing else (the top layer when no backward pass follows);
+ * - "rows": every step's input row u_t, whose heads are the h sequence the layer above reads;
+ * - "activations": the rows and every step's activations, all the backward pass needs.
+ */
+type Keep = "last" | "rows" | "activations";
 
-/** Consecutive row blocks of a matrix, e.g. the input and recurrent rows of lstm/kernel. */
-function splitRows(x: tf.Tensor2D, rows: number[]): tf.Tensor2D[] {
-  return tf.engine().runKernel(KERNEL_ROW_BLOCKS, { x }, { rows }) as tf.Tensor2D[];
-}
-
-/** a x b; on cpu through our register-blocked kernel, elsewhere the backend's own. */
-function product(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  if (tf.getBackend() === "cpu") return tf.engine().runKernel(KERNEL_CPU_MAT_MUL, { a, b }) as tf.Tensor2D;
-  return tf.matMul(a, b);
+interface LayerRun {
+  /** h_T, [batch, H]. */
+  last: tf.Tensor2D;
+  /** u_0..u_{steps-1}, each [batch, H + I_l + 1]; empty when keeping "last". */
+  rows: tf.Tensor2D[];
+  /** Step 0 first; empty unless keeping "activations". */
+  activations: StepActivations[];
 }
 
 /** The constant step weights of layer `layer` (1-based); layer 1 absorbs the input projection. */
@@ -98,85 +98,68 @@ function layerWeights(parameters: Parameters, config: ModelConfig, layer: number
   return { inputRows, recurrent, inputGates, stepWeights };
 }
 
-/**
- * Runs one layer over its input sequence [batch, steps, I_l]. Without `save` each step's state
- * is freed as soon as the next exists. With `keepRows` it also returns every step's input row
- * after the first, u_1..u_{steps-1}: their heads are the h sequence the layer above reads.
- */
-function runLayer(
-  sequence: tf.Tensor3D,
-  weights: LayerWeights,
-  config: ModelConfig,
-  save: boolean,
-  keepRows: boolean,
-): { pass: LayerPass; rows: tf.Tensor2D[] } {
-  const { steps, hiddenSize: hidden } = config;
+/** Runs one layer over its input sequence [batch, steps, I_l]; what it keeps of each step is freed as soon as the next exists. */
+function runLayer(sequence: tf.Tensor3D, weights: LayerWeights, config: ModelConfig, keep: Keep): LayerRun {
   const rows: tf.Tensor2D[] = [];
-  const c: tf.Tensor2D[] = [];
-  const gates: tf.Tensor2D[] = [];
-  const tanhC: tf.Tensor2D[] = [];
-  const [first, inputsT] = tf.engine().runKernel(KERNEL_FIRST_INPUT, { images: sequence }, { hidden, save }) as tf.Tensor2D[];
-  let input = first as tf.Tensor2D; // [batch, H + I_l + 1]
+  const activations: StepActivations[] = [];
+  let input = firstInput(sequence, config.hiddenSize); // [batch, H + I_l + 1]
   let cell: tf.Tensor2D | undefined;
-  for (let step = 0; step < steps; step++) {
+  for (let step = 0; step < config.steps; step++) {
     const preActivations = product(input, weights.stepWeights);
-    const stepGates = tf.sigmoid(preActivations) as tf.Tensor2D; // [batch, 4H]
+    const gates = tf.sigmoid(preActivations) as tf.Tensor2D; // [batch, 4H]
     preActivations.dispose();
-    const kernelInputs: tf.NamedTensorMap = { images: sequence, gates: stepGates };
-    if (cell !== undefined) kernelInputs.cPrev = cell;
-    if (inputsT !== undefined) kernelInputs.inputsT = inputsT; // written in place: the step adds its h_t (see lstm-kernels.ts)
-    const outputs = tf.engine().runKernel(KERNEL_CELL_STEP, kernelInputs, { step, save }) as tf.Tensor2D[];
-    const [cNew, next, tanhCNew] = outputs as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D?];
-    if (save) {
-      c.push(cNew);
-      gates.push(stepGates);
-      tanhC.push(tanhCNew as tf.Tensor2D);
+    const inputs = { gates, cPrev: cell, sequence };
+    let next: tf.Tensor2D;
+    if (keep === "activations") {
+      const out = cellStepWithTanhC(inputs, step);
+      activations.push({ c: out.c, gates, tanhC: out.tanhC });
+      [cell, next] = [out.c, out.next];
     } else {
-      stepGates.dispose();
+      const out = cellStep(inputs, step);
+      gates.dispose();
       cell?.dispose();
+      [cell, next] = [out.c, out.next];
     }
-    if (keepRows && step > 0) rows.push(input);
-    else input.dispose();
+    if (keep === "last") input.dispose();
+    else rows.push(input);
     input = next;
-    cell = cNew;
   }
-  if (!save) tf.dispose(cell as tf.Tensor2D);
+  if (keep !== "activations") cell?.dispose();
   // The last step outputs h_T itself, [batch, H].
-  return { pass: { last: input, inputsT, c, gates, tanhC, weights }, rows };
-}
-
-/** The layer's h at every step, [batch, steps, H]: h_t is the head of u_{t+1}, h_T is `last`. */
-function hiddenStates(rows: tf.Tensor2D[], last: tf.Tensor2D, config: ModelConfig): tf.Tensor3D {
-  const { steps, hiddenSize: hidden } = config;
-  const named: tf.NamedTensorMap = { [`h${steps - 1}`]: last };
-  for (let t = 0; t < steps - 1; t++) named[`h${t}`] = rows[t] as tf.Tensor2D;
-  return tf.engine().runKernel(KERNEL_HIDDEN_SEQUENCE, named, { steps, hidden }) as tf.Tensor3D;
+  return { last: input, rows, activations };
 }
 
 /**
  * Runs every layer, layer 1 on the images and each layer above on the hidden states below; the
  * output layer reads the top layer's last h times `outputMask` when one is given (dropout).
+ * When training, it also returns each layer's tape, layer 1 first.
  */
-function forward(images: tf.Tensor3D, parameters: Parameters, config: ModelConfig, save: boolean, outputMask?: tf.Tensor2D): ForwardPass {
-  registerLstmKernels();
-  const layers: LayerPass[] = [];
+function forward(
+  images: tf.Tensor3D,
+  parameters: Parameters,
+  config: ModelConfig,
+  mode: "inference" | "training",
+  outputMask?: tf.Tensor2D,
+): { logits: tf.Tensor2D; tapes: LayerTape[] } {
+  const tapes: LayerTape[] = [];
   let sequence = images;
+  let last: tf.Tensor2D | undefined;
   for (let layer = 1; layer <= config.layers; layer++) {
     const top = layer === config.layers;
-    const { pass, rows } = runLayer(sequence, layerWeights(parameters, config, layer), config, save, !top);
-    if (layer > 1) sequence.dispose(); // the layer's inputsT holds what backward needs of it
-    if (!top) {
-      sequence = hiddenStates(rows, pass.last, config);
-      tf.dispose(rows);
-    }
-    layers.push(pass);
+    const weights = layerWeights(parameters, config, layer);
+    const run = runLayer(sequence, weights, config, mode === "training" ? "activations" : top ? "last" : "rows");
+    // The rows hold the layer's x_t: neither the tape nor the layer above needs its sequence.
+    if (layer > 1) sequence.dispose();
+    if (!top) sequence = hiddenSequence([...run.rows.slice(1), run.last], config.hiddenSize);
+    if (mode === "training") tapes.push({ weights, last: run.last, inputsT: stackTransposed(run.rows), steps: run.activations });
+    tf.dispose(run.rows);
+    last = run.last;
   }
-  const last = (layers[layers.length - 1] as LayerPass).last; // [batch, H]
   const logits = tf.add(
-    product(outputInput(last, outputMask), parameters["output/kernel"] as tf.Tensor2D),
+    product(outputInput(last as tf.Tensor2D, outputMask), parameters["output/kernel"] as tf.Tensor2D),
     parameters["output/bias"] as tf.Tensor1D,
   ) as tf.Tensor2D;
-  return { logits, layers };
+  return { logits, tapes };
 }
 
 /** What the output layer reads: the top layer's last h, masked when a mask is given, [batch, H]. */
@@ -191,42 +174,39 @@ function outputInput(last: tf.Tensor2D, outputMask: tf.Tensor2D | undefined): tf
  * dL/d(pre-activations) of the whole sequence, step-major [steps*batch, 4H].
  */
 function layerBackward(
-  pass: LayerPass,
+  tape: LayerTape,
   dLast: tf.Tensor2D | undefined, // [batch, H]
   dAbove: tf.Tensor2D[] | undefined, // per step [batch, H]
-  config: ModelConfig,
 ): { dStacked: tf.Tensor2D; dZ: tf.Tensor2D } {
-  const { steps } = config;
-  const recurrentT = tf.transpose(pass.weights.recurrent); // [4H, H]
+  const steps = tape.steps.length;
+  const recurrentT = tf.transpose(tape.weights.recurrent); // [4H, H]
+  const dz = new Array<tf.Tensor2D>(steps);
   let dh = dLast;
   let dcNext: tf.Tensor2D | undefined;
-  const sequence: tf.NamedTensorMap = {};
   for (let step = steps - 1; step >= 0; step--) {
-    const inputs: tf.NamedTensorMap = { gates: pass.gates[step] as tf.Tensor2D, tanhC: pass.tanhC[step] as tf.Tensor2D };
-    if (dh !== undefined) inputs.dh = dh;
-    if (dAbove !== undefined) inputs.dhAbove = dAbove[step] as tf.Tensor2D;
-    if (step > 0) inputs.cPrev = pass.c[step - 1] as tf.Tensor2D;
-    if (dcNext !== undefined) inputs.dcNext = dcNext;
-    const [dz, dcPrev] = tf.engine().runKernel(KERNEL_BACKWARD_STEP, inputs, {}) as tf.Tensor2D[];
-    sequence[`dz${step}`] = dz as tf.Tensor2D;
-    dcNext = dcPrev;
-    if (step > 0) dh = product(dz as tf.Tensor2D, recurrentT);
+    const { gates, tanhC } = tape.steps[step] as StepActivations;
+    const out = backwardStep({ dh, dhAbove: dAbove?.[step], gates, tanhC, cPrev: tape.steps[step - 1]?.c, dcNext });
+    dz[step] = out.dz;
+    dcNext = out.dcPrev;
+    if (step > 0) dh = product(out.dz, recurrentT);
   }
-  const dZ = tf.engine().runKernel(KERNEL_STACK_SEQUENCE, sequence, { steps }) as tf.Tensor2D;
-  return { dStacked: product(pass.inputsT as tf.Tensor2D, dZ), dZ };
+  const dZ = stackRows(dz);
+  return { dStacked: product(tape.inputsT, dZ), dZ };
 }
 
-/** Gradients of every variable (and, if asked, of the images) given dL/dlogits and the forward pass's output mask. */
+/**
+ * Gradients of every variable given dL/dlogits and the forward pass's output mask, and
+ * dL/d(pre-activations) of layer 1 [steps*batch, 4H] (for imagesGradient).
+ */
 function backward(
-  pass: Omit<ForwardPass, "logits">,
+  tapes: LayerTape[],
   dLogits: tf.Tensor2D, // [batch, classes]
   parameters: Parameters,
   config: ModelConfig,
-  withImages: boolean,
   outputMask?: tf.Tensor2D, // [batch, H]
-): { gradients: Record<string, tf.Tensor>; dImages?: tf.Tensor3D } {
+): { gradients: Record<string, tf.Tensor>; dZ: tf.Tensor2D } {
   const { steps, inputSize, hiddenSize: hidden } = config;
-  const top = pass.layers[pass.layers.length - 1] as LayerPass;
+  const top = tapes[tapes.length - 1] as LayerTape;
   const gradients: Record<string, tf.Tensor> = {
     "output/kernel": product(tf.transpose(outputInput(top.last, outputMask)), dLogits),
     "output/bias": tf.sum(dLogits, 0),
@@ -236,18 +216,18 @@ function backward(
   let dLast: tf.Tensor2D | undefined = outputMask === undefined ? dOutputInput : (tf.mul(dOutputInput, outputMask) as tf.Tensor2D);
   let dAbove: tf.Tensor2D[] | undefined;
   for (let layer = config.layers; layer >= 2; layer--) {
-    const { weights } = pass.layers[layer - 1] as LayerPass;
-    const { dStacked, dZ } = layerBackward(pass.layers[layer - 1] as LayerPass, dLast, dAbove, config);
+    const tape = tapes[layer - 1] as LayerTape;
+    const { dStacked, dZ } = layerBackward(tape, dLast, dAbove);
     const [dRecurrent, dInputRows, dBias] = splitRows(dStacked, [hidden, hidden, 1]) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
     const prefix = layerPrefix("lstm", layer);
     gradients[`${prefix}/kernel`] = tf.concat([dInputRows, dRecurrent]);
     gradients[`${prefix}/bias`] = tf.reshape(dBias, [4 * hidden]);
-    const dBelow = product(dZ, tf.transpose(weights.inputRows)); // [steps*batch, H], step-major
+    const dBelow = product(dZ, tf.transpose(tape.weights.inputRows)); // [steps*batch, H], step-major
     dAbove = splitRows(dBelow, new Array<number>(steps).fill(batch));
     dLast = undefined;
   }
-  const first = pass.layers[0] as LayerPass;
-  const { dStacked, dZ } = layerBackward(first, dLast, dAbove, config);
+  const first = tapes[0] as LayerTape;
+  const { dStacked, dZ } = layerBackward(first, dLast, dAbove);
   const [dRecurrent, dInputGatesAndBias] = splitRows(dStacked, [hidden, inputSize + 1]) as [tf.Tensor2D, tf.Tensor2D];
   const dBias = splitRows(dInputGatesAndBias, [inputSize, 1])[1] as tf.Tensor2D; // [1, 4H]
   // Chain rule through inputGates = Win*Kx and gateBias = bin*Kx + b: with P = [Win; bin],
@@ -262,20 +242,15 @@ function backward(
   gradients["input/bias"] = tf.reshape(dInputBias, [hidden]);
   gradients["lstm/kernel"] = tf.concat([product(tf.transpose(projection), dInputGatesAndBias), dRecurrent]);
   gradients["lstm/bias"] = tf.reshape(dBias, [4 * hidden]);
-  if (!withImages) return { gradients };
-  const dInputs = product(dZ, tf.transpose(first.weights.inputGates)); // [steps*batch, I]
-  const dImages = tf.transpose(tf.reshape(dInputs, [steps, batch, inputSize]), [1, 0, 2]) as tf.Tensor3D; // [batch, steps, I]
-  return { gradients, dImages };
+  return { gradients, dZ };
 }
 
-/** Mean softmax cross-entropy and its gradient for the logits. */
-function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, classes: number): { loss: tf.Scalar; dLogits: tf.Tensor2D } {
-  const [batch] = logits.shape;
-  const oneHot = tf.oneHot(labels, classes); // [batch, classes]
-  const logProbabilities = tf.logSoftmax(logits);
-  const loss = tf.neg(tf.mean(tf.sum(tf.mul(oneHot, logProbabilities), 1))) as tf.Scalar;
-  const dLogits = tf.div(tf.sub(tf.exp(logProbabilities), oneHot), batch) as tf.Tensor2D;
-  return { loss, dLogits };
+/** dL/dimages [batch, steps, I] from layer 1's dL/d(pre-activations) [steps*batch, 4H]. */
+function imagesGradient(dZ: tf.Tensor2D, first: LayerTape, config: ModelConfig): tf.Tensor3D {
+  const { steps, inputSize } = config;
+  const batch = first.last.shape[0];
+  const dInputs = product(dZ, tf.transpose(first.weights.inputGates)); // [steps*batch, I]
+  return tf.transpose(tf.reshape(dInputs, [steps, batch, inputSize]), [1, 0, 2]) as tf.Tensor3D; // [batch, steps, I]
 }
 
 /** Loss, logits and gradients of one batch; `outputMask` [batch, H] multiplies the top layer's last h before the output layer. */
@@ -287,26 +262,27 @@ export function fastLossAndGradients(
   outputMask?: tf.Tensor2D,
 ): { loss: tf.Scalar; logits: tf.Tensor2D; gradients: Record<string, tf.Tensor> } {
   return tf.tidy(() => {
-    const pass = forward(images, parameters, config, true, outputMask);
-    const { loss, dLogits } = crossEntropy(pass.logits, labels, config.classes);
-    const { gradients } = backward(pass, dLogits, parameters, config, false, outputMask);
-    return { loss, logits: pass.logits, gradients };
+    const { logits, tapes } = forward(images, parameters, config, "training", outputMask);
+    const { loss, dLogits } = softmaxCrossEntropyWithGradient(logits, labels);
+    const { gradients } = backward(tapes, dLogits, parameters, config, outputMask);
+    return { loss, logits, gradients };
   });
 }
 
-/** The tensors of one layer's pass, in the order `unflattenLayer` reads them back. */
-function flattenLayer(pass: LayerPass): tf.Tensor[] {
-  const { inputRows, recurrent, inputGates, stepWeights } = pass.weights;
-  return [pass.last, pass.inputsT as tf.Tensor2D, ...pass.c, ...pass.gates, ...pass.tanhC, inputRows, recurrent, inputGates, stepWeights];
+/** The tensors of a layer's tape, in the order `unflattenTape` reads them back. */
+function flattenTape(tape: LayerTape): tf.Tensor[] {
+  const { inputRows, recurrent, inputGates, stepWeights } = tape.weights;
+  return [tape.last, tape.inputsT, ...tape.steps.flatMap(({ c, gates, tanhC }) => [c, gates, tanhC]), inputRows, recurrent, inputGates, stepWeights];
 }
 
-function unflattenLayer(take: (count: number) => tf.Tensor2D[], steps: number): LayerPass {
+function unflattenTape(take: (count: number) => tf.Tensor2D[], steps: number): LayerTape {
   const [last, inputsT] = take(2) as [tf.Tensor2D, tf.Tensor2D];
-  const c = take(steps);
-  const gates = take(steps);
-  const tanhC = take(steps);
+  const activations = Array.from({ length: steps }, () => {
+    const [c, gates, tanhC] = take(3) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    return { c, gates, tanhC };
+  });
   const [inputRows, recurrent, inputGates, stepWeights] = take(4) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-  return { last, inputsT, c, gates, tanhC, weights: { inputRows, recurrent, inputGates, stepWeights } };
+  return { last, inputsT, steps: activations, weights: { inputRows, recurrent, inputGates, stepWeights } };
 }
 
 /**
@@ -315,26 +291,27 @@ function unflattenLayer(take: (count: number) => tf.Tensor2D[], steps: number): 
  * are kept, so large evaluation batches need little memory.
  */
 export function fastLogits(images: tf.Tensor3D, parameters: Parameters, config: ModelConfig): tf.Tensor2D {
-  if (!tf.engine().isTapeOn()) return tf.tidy(() => forward(images, parameters, config, false).logits);
+  if (!tf.engine().isTapeOn()) return tf.tidy(() => forward(images, parameters, config, "inference").logits);
   const names = parameterSpecs(config).map((spec) => spec.name);
   const differentiable = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const inputs = args.slice(0, -1) as tf.Tensor[];
     const own: Record<string, tf.Tensor> = {};
     names.forEach((name, k) => (own[name] = inputs[k + 1] as tf.Tensor));
-    const pass = forward(inputs[0] as tf.Tensor3D, own, config, true);
-    save([...pass.layers.flatMap(flattenLayer), ...names.map((n) => own[n] as tf.Tensor)]);
+    const { logits, tapes } = forward(inputs[0] as tf.Tensor3D, own, config, "training");
+    save([...tapes.flatMap(flattenTape), ...names.map((n) => own[n] as tf.Tensor)]);
     return {
-      value: pass.logits,
+      value: logits,
       gradFunc: (dy: tf.Tensor, kept: tf.Tensor[]) => {
         // Read a copy: the engine disposes the tensors it holds in `kept` after backprop.
         const queue = [...kept];
         const take = (count: number) => queue.splice(0, count) as tf.Tensor2D[];
-        const layers = Array.from({ length: config.layers }, () => unflattenLayer(take, config.steps));
+        const keptTapes = Array.from({ length: config.layers }, () => unflattenTape(take, config.steps));
         const keptParameters: Record<string, tf.Tensor> = {};
         names.forEach((name, k) => (keptParameters[name] = queue[k] as tf.Tensor));
-        const { gradients, dImages } = backward({ layers }, dy as tf.Tensor2D, keptParameters, config, true);
-        return [dImages as tf.Tensor3D, ...names.map((name) => gradients[name] as tf.Tensor)];
+        const { gradients, dZ } = backward(keptTapes, dy as tf.Tensor2D, keptParameters, config);
+        const dImages = imagesGradient(dZ, keptTapes[0] as LayerTape, config);
+        return [dImages, ...names.map((name) => gradients[name] as tf.Tensor)];
       },
     };
   });

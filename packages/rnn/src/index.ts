@@ -15,3 +15,4 @@ export {
   type WriteModelFile,
   type WriteModelOptions,
 } from "./model-io.js";
+export { softmaxCrossEntropy } from "./cross-entropy.js";

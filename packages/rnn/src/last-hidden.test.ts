@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BACKENDS, randomValues, useBackend } from "./backends.test-support.js";
 import { InputShapeError } from "./errors.js";
-import { seededUniform } from "./random.js";
+import { seededUniform } from "./seeded-uniform.js";
 import { SequenceClassifier } from "./sequence-classifier.js";
 
 const tiny = { inputSize: 3, steps: 4, hiddenSize: 5, classes: 3 };

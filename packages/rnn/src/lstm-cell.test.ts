@@ -4,7 +4,7 @@ import { BACKENDS, randomValues, useBackend } from "./backends.test-support.js";
 import { gruStep } from "./gru-cell.js";
 import { lstmStep } from "./lstm-cell.js";
 import { plainGruStep, plainLstmStep } from "./plain-js-model.test-support.js";
-import { seededUniform } from "./random.js";
+import { seededUniform } from "./seeded-uniform.js";
 
 const batch = 3;
 const inputs = 4;

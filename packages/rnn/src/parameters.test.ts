@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { resolveModelConfig } from "./config.js";
 import { initialParameters, parameterSpecs } from "./parameters.js";
-import { randomOrthogonal, seededUniform } from "./random.js";
+import { seededUniform } from "./seeded-uniform.js";
+import { randomOrthogonal } from "./weight-init.js";
 
 /** Largest |(Q^T Q - I)_{ab}| over the [size, size] block of `kernel` at rows firstRow.., columns firstColumn... */
 function orthogonalityError(kernel: Float32Array, columns: number, firstRow: number, firstColumn: number, size: number): number {

@@ -1,5 +1,6 @@
 import type { CellType, ModelConfig } from "./config.js";
-import { glorotUniform, randomOrthogonal, seededUniform } from "./random.js";
+import { seededUniform } from "./seeded-uniform.js";
+import { glorotUniform, randomOrthogonal } from "./weight-init.js";
 
 /** One trainable tensor of the model: its stable name and shape. */
 export interface ParameterSpec {

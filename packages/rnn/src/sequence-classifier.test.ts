@@ -9,7 +9,7 @@ import {
   plainModelLoss,
   type PlainParameters,
 } from "./plain-js-model.test-support.js";
-import { seededUniform } from "./random.js";
+import { seededUniform } from "./seeded-uniform.js";
 import { SequenceClassifier } from "./sequence-classifier.js";
 
 const tiny = { inputSize: 3, steps: 4, hiddenSize: 5, classes: 3 };

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import { resolveModelConfig, type ModelConfig } from "./config.js";
+import { softmaxCrossEntropy } from "./cross-entropy.js";
 import { InputShapeError, ModelFormatError } from "./errors.js";
 import { copyMetadata, type ModelMetadata } from "./metadata.js";
 import { initialParameters, parameterSpecs } from "./parameters.js";
@@ -95,7 +96,7 @@ export class SequenceClassifier {
     let logits: tf.Tensor2D | undefined;
     const { value: loss, grads } = tf.variableGrads(() => {
       logits = tf.keep(plainLogits(images, this.variables, this.config, outputMask));
-      return meanCrossEntropy(logits, labels, this.config.classes);
+      return softmaxCrossEntropy(logits, labels);
     }, list);
     const gradients: Record<string, tf.Tensor> = {};
     names.forEach((name, k) => {
@@ -171,12 +172,4 @@ export class SequenceClassifier {
     }
     if (mask.dtype !== "float32") throw new InputShapeError("outputMask", "dtype float32", `dtype ${mask.dtype}`);
   }
-}
-
-/** Mean over the batch of -log softmax(logits)[label]. */
-export function meanCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, classes: number): tf.Scalar {
-  return tf.tidy(() => {
-    const oneHot = tf.oneHot(labels, classes); // [batch, classes]
-    return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1))) as tf.Scalar;
-  });
 }

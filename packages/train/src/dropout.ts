@@ -1,3 +1,5 @@
+import { mix32 } from "@mnist/data";
+
 /**
  * Which dropout mask a minibatch, or one thread's share of it, trains with. Plain numbers, so
  * that a worker thread builds the rows of its share itself: every entry is a pure function of
@@ -14,17 +16,9 @@ export interface DropoutSpec {
   firstExample: number;
 }
 
-/** A 32-bit mixing step: adds the golden-ratio increment, then two multiply-xorshift rounds (a splitmix32-style finaliser). */
-function mix(value: number): number {
-  let z = (value + 0x9e3779b9) | 0;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return (z ^ (z >>> 16)) >>> 0;
-}
-
 /** Uniform in [0, 1) on a 2^-24 grid, from a hash of the four counters. */
 function uniformAt(seed: number, step: number, example: number, unit: number): number {
-  const hash = mix(mix(mix(mix(seed) ^ step) ^ example) ^ unit);
+  const hash = mix32(mix32(mix32(mix32(seed) ^ step) ^ example) ^ unit);
   return (hash >>> 8) / 0x1000000;
 }
 

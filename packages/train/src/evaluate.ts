@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { orderedBatches, type MnistSplit } from "@mnist/data";
-import type { SequenceClassifier } from "@mnist/rnn";
+import { softmaxCrossEntropy, type SequenceClassifier } from "@mnist/rnn";
 import { ConfigError } from "./errors.js";
 
 /** How well a model classifies a whole split. */
@@ -47,8 +47,7 @@ export async function evaluate(
       const images: tf.Tensor3D = tf.tensor3d(batch.images, [batch.size, split.rows, split.cols]); // [batch, steps, inputs]
       const labels = tf.tensor1d(batch.labels, "int32");
       const logits = model.logits(images);
-      const oneHot = tf.oneHot(labels, classes); // [batch, classes]
-      const loss = tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)))); // summed over the batch
+      const loss = softmaxCrossEntropy(logits, labels, "sum");
       const predicted = tf.cast(tf.argMax(logits, 1), "float32");
       return tf.concat([tf.reshape(loss, [1]), predicted]); // [1 + batch]: summed loss, then the predicted classes
     });

@@ -372,7 +372,8 @@ describe.each(BACKENDS)("Trainer on the %s backend", (backend) => {
   it("resumes a run with warm-up, cosine decay, clipping, dropout, validation and kept best weights into the same run, best included", async () => {
     const train = firstImages(mnist.train, 100);
     const validation = heldOutTraining(200);
-    const config = { batchSize: 16, trainingIters: itersFor(12, 16), learningRate: 0.03, seed: 5, warmupSteps: 3, decay: "cosine" as const, minLearningRate: 0.003, clipNorm: 0.45, dropout: 0.3, maxShift: 2 };
+    // Seed 6: its run validates best at step 9, where the run is interrupted (asserted below).
+    const config = { batchSize: 16, trainingIters: itersFor(12, 16), learningRate: 0.03, seed: 6, warmupSteps: 3, decay: "cosine" as const, minLearningRate: 0.003, clipNorm: 0.45, dropout: 0.3, maxShift: 2 };
     const options = { validation, validateEvery: 3, keepBest: true };
     const record = (into: StepEvent[]) => ({ onStep: (e: StepEvent) => void into.push({ ...e, samplesPerSecond: 0 }) });
 
