@@ -3,6 +3,7 @@ import { DEFAULT_MODEL_CONFIG } from "@mnist/rnn";
 import { DEFAULT_TRAIN_CONFIG } from "@mnist/train";
 import { backendChoices, BackendLoadError } from "./backend.js";
 import { evaluateCommand } from "./commands/evaluate.js";
+import { exportCommand, type ExportOptions } from "./commands/export.js";
 import { infoCommand } from "./commands/info.js";
 import { predictCommand } from "./commands/predict.js";
 import { trainCommand } from "./commands/train.js";
@@ -112,8 +113,19 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
       .argument("<images...>", "PNG files, one digit each"),
   ))).action(async (images: string[], options: ModelOptions) => setExitCode(await predictCommand(images, options, io)));
 
+  withModelLimit(
+    program
+      .command("export")
+      .description("write a saved model as a TensorFlow.js Layers model (model.json + weights.bin) for tf.loadLayersModel and, through tensorflowjs_converter, Keras")
+      .requiredOption("--model <dir>", "folder written by train --save")
+      .requiredOption("--out <dir>", "folder for the Layers model's model.json and weights.bin")
+      .addOption(new Option("--force", "allow --out to be a non-empty folder").default(false))
+      .addOption(new Option("--backend <name>", "TensorFlow.js backend; auto tries tensorflow (if installed with `pnpm native`), then wasm, then cpu").choices(backendChoices).default("auto"))
+      .addOption(new Option("--json", "one JSON object per event on stdout").default(false)),
+  ).action(async (options: ExportOptions) => setExitCode(await exportCommand(options, io)));
+
   withInputLimit(withCommonOptions(
-    program.command("info").description("backend, versions and the data set found (exits 1 if it is damaged)"),
+    program.command("info").description("backend, versions and the data set found (exits 2 if it is damaged)"),
   )).action(async (options: CommonOptions & InputLimitOptions) => setExitCode(await infoCommand(options, io)));
 
   return program;

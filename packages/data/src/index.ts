@@ -6,6 +6,7 @@ export { MNIST_CLASSES, MNIST_FILES, mnistSplitFromIdx, type Mnist, type MnistFi
 export { DEFAULT_PREPROCESS_CONFIG, centreOfMass, preprocessDigit, type DigitImage, type PreprocessConfig, type PreprocessedDigit } from "./preprocess.js";
 export { Batcher, orderedBatches, splitValidation, type Batch, type BatcherOptions, type BatcherState } from "./batches.js";
 export {
+  describeSequenceInput,
   permutePixels,
   pixelPermutation,
   modelSequenceInput,

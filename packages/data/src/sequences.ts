@@ -119,6 +119,26 @@ export function modelSequenceInput(
   return input;
 }
 
+/**
+ * What a tool without this package must feed a model that reads images as `input` (for example
+ * the model exported for tf.loadLayersModel or Keras, which cannot reorder pixels itself): in
+ * words, and for permuted input the pixel order, where value k of a sequence is pixel
+ * pixelOrder[k] of the row-major image.
+ */
+export function describeSequenceInput(input: SequenceInput, model: { readonly steps: number; readonly inputSize: number }): { description: string; pixelOrder?: number[] } {
+  const { steps, inputSize } = model;
+  const scaled = "pixel values / 255 (0 = background)";
+  const order =
+    input.order === "rows"
+      ? `${steps} steps of ${inputSize} pixels, step r = image row r, ${scaled}`
+      : `${steps} steps of 1 pixel, the image's pixels in row-major order, ${scaled}`;
+  if (input.permute === undefined) return { description: order };
+  return {
+    description: `${order}, after reordering the ${steps * inputSize} pixels by the permutation with seed ${input.permute}: value k of the sequence is pixel pixelOrder[k] of the row-major image`,
+    pixelOrder: Array.from(pixelPermutation(steps * inputSize, input.permute)),
+  };
+}
+
 function checkSequenceInput(input: Record<string, unknown> | SequenceInput, field: string, source = "SequenceInput"): void {
   const { order, permute } = input as Record<string, unknown>;
   if (!SEQUENCE_ORDERS.includes(order as SequenceOrder)) {

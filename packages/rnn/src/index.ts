@@ -16,3 +16,4 @@ export {
   type WriteModelOptions,
 } from "./model-io.js";
 export { softmaxCrossEntropy } from "./cross-entropy.js";
+export type { ExpectedInput } from "./layers-format.js";

@@ -1,4 +1,5 @@
 import { ModelFormatError, ModelTooLargeError } from "./errors.js";
+import { decodeLayersModel, encodeLayersModel, LAYERS_MODEL_FORMAT, type ExpectedInput } from "./layers-format.js";
 import { decodeMnistRnnModel, encodeMnistRnnModel, MODEL_FORMAT } from "./mnist-rnn-format.js";
 import { SequenceClassifier } from "./sequence-classifier.js";
 import type { ModelSnapshot } from "./snapshot.js";
@@ -16,8 +17,12 @@ export const WEIGHTS_FILE = "weights.bin";
  */
 export const DEFAULT_MAX_MODEL_BYTES = 256 * 2 ** 20;
 
-/** Model file formats: ours, and TensorFlow.js's Layers format (what tf.loadLayersModel reads). */
-export type ModelFileFormat = "mnist-rnn";
+/**
+ * Model file formats: ours (the cell's own weight layout, config and metadata as they are), and
+ * TensorFlow.js's Layers format (a Keras topology that tf.loadLayersModel reads and
+ * tensorflowjs_converter turns into Keras). readModel reads either.
+ */
+export type ModelFileFormat = "mnist-rnn" | "tfjs-layers";
 
 /** Gives the bytes of one file of a saved model by its name in model.json ("model.json", "weights.bin"). */
 export type ReadModelFile = (name: string) => Promise<Uint8Array>;
@@ -34,6 +39,8 @@ export interface ReadModelOptions {
 export interface WriteModelOptions {
   /** Default "mnist-rnn". */
   format?: ModelFileFormat;
+  /** "tfjs-layers" only: what its users must feed the model (a Layers model cannot reorder pixels), stored in its metadata. */
+  expectedInput?: ExpectedInput;
 }
 
 /**
@@ -47,16 +54,18 @@ export async function readModel(read: ReadModelFile, options: ReadModelOptions =
 
 /** Writes the model's files through `write`: the weights first, model.json last. */
 export async function writeModel(model: SequenceClassifier, write: WriteModelFile, options: WriteModelOptions = {}): Promise<void> {
-  const { modelJson, weights } = encodeSnapshot(await model.snapshot(), options.format ?? "mnist-rnn");
+  const { modelJson, weights } = encodeSnapshot(await model.snapshot(), options);
   // Host byte order, as the reader assumes: little-endian on every platform TensorFlow.js runs on.
   await write(WEIGHTS_FILE, new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength));
   await write(MODEL_JSON, new TextEncoder().encode(`${JSON.stringify(modelJson, null, 2)}\n`));
 }
 
-function encodeSnapshot(snapshot: ModelSnapshot, format: ModelFileFormat): EncodedModel {
+function encodeSnapshot(snapshot: ModelSnapshot, { format = "mnist-rnn", expectedInput }: WriteModelOptions): EncodedModel {
   switch (format) {
     case "mnist-rnn":
       return encodeMnistRnnModel(snapshot, WEIGHTS_FILE);
+    case "tfjs-layers":
+      return encodeLayersModel(snapshot, WEIGHTS_FILE, expectedInput === undefined ? {} : { expectedInput });
   }
 }
 
@@ -80,7 +89,11 @@ async function readSnapshot(read: ReadModelFile, options: ReadModelOptions): Pro
 
 function decodeSnapshot(modelJson: Record<string, unknown>, weights: ArrayBuffer, sources: FileSources): ModelSnapshot {
   if (modelJson.format === MODEL_FORMAT) return decodeMnistRnnModel(modelJson, weights, sources);
-  throw new ModelFormatError(sources.modelJson, "format", JSON.stringify(MODEL_FORMAT), describeValue(modelJson.format));
+  // tensorflowjs_converter's older outputs carry a Keras topology without the format tag.
+  if (modelJson.format === LAYERS_MODEL_FORMAT || (modelJson.format === undefined && modelJson.modelTopology !== undefined)) {
+    return decodeLayersModel(modelJson, weights, sources);
+  }
+  throw new ModelFormatError(sources.modelJson, "format", `${JSON.stringify(MODEL_FORMAT)} or ${JSON.stringify(LAYERS_MODEL_FORMAT)}`, describeValue(modelJson.format));
 }
 
 function parseModelJson(bytes: Uint8Array, file: string): Record<string, unknown> {

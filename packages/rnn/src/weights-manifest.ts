@@ -99,6 +99,9 @@ function listedSpecs(modelJson: Record<string, unknown>, file: string): { field:
       if (typeof spec.name !== "string") throw new ModelFormatError(file, `${field}.name`, "a string", describeValue(spec.name));
       if (!isShape(spec.shape)) throw new ModelFormatError(file, `${field}.shape`, "a list of sizes (non-negative integers)", describeValue(spec.shape));
       if (spec.dtype !== "float32") throw new ModelFormatError(file, `${field}.dtype`, '"float32"', describeValue(spec.dtype));
+      if (spec.quantization !== undefined) {
+        throw new ModelFormatError(file, `${field}.quantization`, "none (float32 weights; convert without --quantize_* flags)", describeValue(spec.quantization));
+      }
       return { field, name: spec.name, shape: spec.shape };
     });
   });
