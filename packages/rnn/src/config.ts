@@ -5,6 +5,19 @@ export type CellType = "lstm" | "gru";
 /** How the recurrent rows (the rows that multiply h) of each cell kernel start. */
 export type RecurrentInit = "glorot" | "orthogonal";
 
+/**
+ * How the input and output layers start: Glorot-uniform kernels and zero biases, or N(0, 1) for
+ * kernels and biases alike (the tutorial's tf.random_normal).
+ */
+export type DenseInit = "glorot" | "normal";
+
+/**
+ * Where the output layer's bias goes: added to the product (logits = h*W + b), or added to every
+ * row of the kernel first (logits = h*(W + b) = h*W + sum(h)*b, as some copies of the tutorial wrote
+ * `tf.matmul(outputs[-1], weights['out'] + biases['out'])`).
+ */
+export type OutputBias = "added" | "in-weights";
+
 /** Shape and initialisation of a sequence classifier (defaults: the tutorial's model). */
 export interface ModelConfig {
   /** Recurrent cell: "lstm" (BasicLSTM semantics) or "gru". Default "lstm". */
@@ -23,6 +36,10 @@ export interface ModelConfig {
   forgetBias: number;
   /** Recurrent rows of each cell kernel: Glorot-uniform, or an orthogonal [H, H] block per gate. Default "glorot". */
   recurrentInit: RecurrentInit;
+  /** Input and output layers' initial kernels and biases: Glorot-uniform and zeros, or N(0, 1) for all four. Default "glorot". */
+  denseInit: DenseInit;
+  /** Output layer: logits = h*W + b ("added"), or h*(W + b) with b added to each row of W ("in-weights"). Default "added". */
+  outputBias: OutputBias;
   /** Seed of the initial weights: one seed always gives the same weights. Default 0. */
   seed: number;
 }
@@ -36,6 +53,8 @@ export const DEFAULT_MODEL_CONFIG: Readonly<ModelConfig> = Object.freeze({
   classes: 10,
   forgetBias: 1.0,
   recurrentInit: "glorot",
+  denseInit: "glorot",
+  outputBias: "added",
   seed: 0,
 });
 
@@ -58,6 +77,12 @@ export function resolveModelConfig(overrides: Partial<ModelConfig> = {}): ModelC
   }
   if (config.recurrentInit !== "glorot" && config.recurrentInit !== "orthogonal") {
     throw new ModelConfigError("recurrentInit", '"glorot" or "orthogonal"', JSON.stringify(config.recurrentInit));
+  }
+  if (config.denseInit !== "glorot" && config.denseInit !== "normal") {
+    throw new ModelConfigError("denseInit", '"glorot" or "normal"', JSON.stringify(config.denseInit));
+  }
+  if (config.outputBias !== "added" && config.outputBias !== "in-weights") {
+    throw new ModelConfigError("outputBias", '"added" or "in-weights"', JSON.stringify(config.outputBias));
   }
   if (!Number.isInteger(config.seed)) {
     throw new ModelConfigError("seed", "an integer", String(config.seed));

@@ -66,13 +66,13 @@ export class ModelConfigError extends Error {
 export class InputShapeError extends Error {
   override readonly name = "InputShapeError";
   constructor(
-    /** Argument that is wrong ("images", "labels" or "outputMask"). */
+    /** Argument that is wrong ("images", "labels", "outputMask" or "hidden"). */
     readonly argument: string,
     readonly expected: string,
     readonly actual: string,
   ) {
     super(
-      `${argument}: expected ${expected}, found ${actual}. Hint: images are [batch, steps, inputSize] float32, labels int32 class ids and an outputMask [batch, hiddenSize] float32, as in the model's config.`,
+      `${argument}: expected ${expected}, found ${actual}. Hint: images are [batch, steps, inputSize] float32, labels int32 class ids, an outputMask and hidden features [batch, hiddenSize] float32, as in the model's config.`,
     );
   }
 }

@@ -131,6 +131,31 @@ describe.each(BACKENDS)("fast LSTM path on %s", (backend) => {
     });
   });
 
+  // The tutorial copies' output layer h*(W + b): its forward pass, its hand-written backward
+  // (dW = h^T dLogits, db = the column sums of dW, dh = dLogits (W + b)^T) and the custom gradient.
+  describe.each([1, 2])("with the output bias in the weights, %i layer(s)", (layers) => {
+    const inWeights = resolveModelConfig({ ...config, layers, outputBias: "in-weights" });
+
+    it.each([1, 2, 5])("matches the plain LSTM's loss, logits and every gradient at batch %i, with and without an output mask", (batch) => {
+      tf.tidy(() => {
+        const parameters = randomParameters(400 + batch, inWeights);
+        const pixels = randomValues(batch * inWeights.steps * inWeights.inputSize, seededUniform(batch + 110)).map((v) => (v < 0 ? 0 : v));
+        const images = tf.tensor3d(pixels, [batch, inWeights.steps, inWeights.inputSize]);
+        const labels = tf.tensor1d(Array.from({ length: batch }, (_, k) => (k + 1) % inWeights.classes), "int32");
+        const plain = expectFastMatchesPlain(images, labels, parameters, inWeights);
+        const maskValues = randomValues(batch * inWeights.hiddenSize, seededUniform(batch + 130)).map((v) => (v < 0 ? 0 : 2));
+        expectFastMatchesPlain(images, labels, parameters, inWeights, tf.tensor2d(maskValues, [batch, inWeights.hiddenSize]));
+        // The placement matters: the same weights with the bias added give other logits.
+        const added = fastLossAndGradients(images, labels, parameters, { ...inWeights, outputBias: "added" });
+        expect(relativeError(added.logits, plain.logits)).toBeGreaterThan(1e-2);
+      });
+    });
+
+    it("gives logits differentiable by tf.grads (images included) that agree with autodiff", () => {
+      expectLogitGradientsMatchAutodiff(inWeights, 3, 27);
+    });
+  });
+
   describe.each([2, 3])("with %i stacked layers", (layers) => {
     const stacked = resolveModelConfig({ ...config, layers });
 

@@ -4,6 +4,7 @@ import type { ModelConfig } from "./config.js";
 import { softmaxCrossEntropyWithGradient } from "./cross-entropy.js";
 import { backwardStep, cellStep, cellStepWithTanhC, firstInput, hiddenSequence } from "./lstm-kernels.js";
 import { product, splitRows, stackRows, stackTransposed } from "./matrix-kernels.js";
+import { outputWeights } from "./output-layer.js";
 import { layerPrefix, parameterSpecs } from "./parameters.js";
 import type { Parameters } from "./plain-forward.js";
 
@@ -155,10 +156,9 @@ function forward(
     tf.dispose(run.rows);
     last = run.last;
   }
-  const logits = tf.add(
-    product(outputInput(last as tf.Tensor2D, outputMask), parameters["output/kernel"] as tf.Tensor2D),
-    parameters["output/bias"] as tf.Tensor1D,
-  ) as tf.Tensor2D;
+  const output = outputWeights(parameters, config);
+  const scores = product(outputInput(last as tf.Tensor2D, outputMask), output.kernel); // [batch, classes]
+  const logits = output.bias === undefined ? scores : (tf.add(scores, output.bias) as tf.Tensor2D);
   return { logits, tapes };
 }
 
@@ -207,12 +207,16 @@ function backward(
 ): { gradients: Record<string, tf.Tensor>; dZ: tf.Tensor2D } {
   const { steps, inputSize, hiddenSize: hidden } = config;
   const top = tapes[tapes.length - 1] as LayerTape;
+  // logits = u*K (+ b): dK = u^T * dLogits. With the bias in the weights, K = W + 1 b^T, so
+  // dW = dK and db = the column sums of dK (b is in every row); added, db = the column sums of dLogits.
+  const output = outputWeights(parameters, config);
+  const dKernel = product(tf.transpose(outputInput(top.last, outputMask)), dLogits); // [H, classes]
   const gradients: Record<string, tf.Tensor> = {
-    "output/kernel": product(tf.transpose(outputInput(top.last, outputMask)), dLogits),
-    "output/bias": tf.sum(dLogits, 0),
+    "output/kernel": dKernel,
+    "output/bias": tf.sum(output.bias === undefined ? dKernel : dLogits, 0),
   };
   const batch = top.last.shape[0];
-  const dOutputInput = product(dLogits, tf.transpose(parameters["output/kernel"] as tf.Tensor2D)); // [batch, H]
+  const dOutputInput = product(dLogits, tf.transpose(output.kernel)); // [batch, H]
   let dLast: tf.Tensor2D | undefined = outputMask === undefined ? dOutputInput : (tf.mul(dOutputInput, outputMask) as tf.Tensor2D);
   let dAbove: tf.Tensor2D[] | undefined;
   for (let layer = config.layers; layer >= 2; layer--) {

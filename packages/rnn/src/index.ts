@@ -1,5 +1,5 @@
 export { SequenceClassifier } from "./sequence-classifier.js";
-export { DEFAULT_MODEL_CONFIG, type CellType, type ModelConfig, type RecurrentInit } from "./config.js";
+export { DEFAULT_MODEL_CONFIG, type CellType, type DenseInit, type ModelConfig, type OutputBias, type RecurrentInit } from "./config.js";
 export { InputShapeError, ModelConfigError, ModelFormatError, ModelMetadataError, ModelTooLargeError, ModelWriteError } from "./errors.js";
 export type { ModelMetadata } from "./metadata.js";
 export type { ModelSnapshot } from "./snapshot.js";

@@ -14,8 +14,8 @@ afterEach(() => {
 });
 
 /** A model with random non-zero weights, biases included. */
-function randomModel(cell: "lstm" | "gru", layers: number): SequenceClassifier {
-  const model = SequenceClassifier.create({ ...tiny, cell, layers });
+function randomModel(cell: "lstm" | "gru", layers: number, outputBias: "added" | "in-weights" = "added"): SequenceClassifier {
+  const model = SequenceClassifier.create({ ...tiny, cell, layers, outputBias });
   models.push(model);
   const uniform = seededUniform(7 * layers);
   for (const variable of Object.values(model.variables)) variable.assign(tf.tensor(randomValues(variable.size, uniform, 0.8), variable.shape));
@@ -49,6 +49,33 @@ describe.each(BACKENDS)("SequenceClassifier.lastHidden on %s", (backend) => {
     const [a, b] = [await fromHidden.data(), await logits.data()];
     Array.from(a).forEach((v, k) => expect(v).toBeCloseTo(b[k]!, 5));
     tf.dispose([images, hidden, fromHidden, logits]);
+  });
+
+  it.each([
+    ["lstm", "added"],
+    ["lstm", "in-weights"],
+    ["gru", "in-weights"],
+  ] as const)("%s, output bias %s: classify() of it gives the logits", async (cell, outputBias) => {
+    const model = randomModel(cell, 1, outputBias);
+    const images = tf.tensor3d(randomValues(2 * tiny.steps * tiny.inputSize, seededUniform(13)), [2, tiny.steps, tiny.inputSize]);
+    const hidden = model.lastHidden(images);
+    const [classified, logits] = [model.classify(hidden), model.logits(images)];
+    const [a, b] = [await classified.data(), await logits.data()];
+    Array.from(a).forEach((v, k) => expect(v).toBeCloseTo(b[k]!, 5));
+    // The bias placement matters: h*W + b is not h*(W + b).
+    const added = tf.add(tf.matMul(hidden, model.variables["output/kernel"]!), model.variables["output/bias"]!);
+    const gap = Math.max(...Array.from(await added.data(), (v, k) => Math.abs(v - b[k]!)));
+    if (outputBias === "in-weights") expect(gap).toBeGreaterThan(1e-2);
+    else expect(gap).toBeLessThan(1e-5);
+    tf.dispose([images, hidden, classified, logits, added]);
+  });
+
+  it("classify() rejects features that are not [batch, hiddenSize] float32", () => {
+    const model = randomModel("lstm", 1);
+    for (const hidden of [tf.zeros([2, tiny.hiddenSize + 1]), tf.zeros([tiny.hiddenSize]), tf.zeros([2, tiny.hiddenSize], "int32")]) {
+      expect(() => model.classify(hidden as tf.Tensor2D)).toThrow(expect.objectContaining({ name: "InputShapeError", argument: "hidden" }));
+      hidden.dispose();
+    }
   });
 
   it("rejects images that do not fit the config", () => {

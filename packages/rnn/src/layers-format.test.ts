@@ -171,7 +171,7 @@ describe.each(BACKENDS)("Layers export and import on %s", (backend) => {
     expect(initializerFree(reexported.modelJson)).toBe(initializerFree(exported.modelJson));
     const reimported = decodeLayers(reexported.modelJson, reexported.weights);
     expect(reimported).toEqual(imported);
-    expect(reimported.config).toEqual({ ...decoded.config, forgetBias: 0, recurrentInit: "glorot", seed: 0 });
+    expect(reimported.config).toEqual({ ...decoded.config, forgetBias: 0, recurrentInit: "glorot", denseInit: "glorot", outputBias: "added", seed: 0 });
     const again = classifierOf(reimported);
     disposables.push(again);
 
@@ -201,6 +201,23 @@ describe.each(BACKENDS)("Layers export and import on %s", (backend) => {
     console.log(`2-layer LSTM on ${backend}: max |difference| ${direct?.maxDifference.toExponential(2)}, ${direct?.oursCorrect} of ${split.count} correct`);
     expect(direct?.oursCorrect).toBeGreaterThan(0.5 * split.count);
   }, 300_000);
+
+  it("exports the tutorial's exact model: the output bias folded into the kernel, N(0, 1) initializers", async () => {
+    const decoded = randomModel({ hiddenSize: 16, denseInit: "normal", outputBias: "in-weights" }, 13);
+    const { modelJson, weights } = encodeLayers(decoded);
+    const [input, , output] = modelJson.modelTopology.config.layers;
+    for (const layer of [input, output]) {
+      expect(layer?.config.kernel_initializer).toEqual({ class_name: "RandomNormal", config: { mean: 0, stddev: 1, seed: null } });
+      expect(layer?.config.bias_initializer).toEqual({ class_name: "RandomNormal", config: { mean: 0, stddev: 1, seed: null } });
+    }
+    const floats = new Float32Array(weights);
+    const [kernel, bias] = [decoded.values.get("output/kernel")!, decoded.values.get("output/bias")!];
+    const exported = floats.subarray(floats.length - kernel.length - bias.length);
+    expect(Array.from(exported.subarray(0, kernel.length))).toEqual(Array.from(kernel, (w, k) => Math.fround(w + bias[k % 10]!)));
+    expect(Array.from(exported.subarray(kernel.length))).toEqual(new Array(10).fill(0));
+    const [direct] = await checkRoundTrip(decoded, slice(mnist.test, 1000));
+    console.log(`tutorial-exact LSTM on ${backend}: max |difference| ${direct?.maxDifference.toExponential(2)}`);
+  }, 120_000);
 
   it("exports a 2-layer GRU as Keras GRUs with reset_after false", async () => {
     const decoded = randomModel({ cell: "gru", hiddenSize: 16, layers: 2 }, 11);

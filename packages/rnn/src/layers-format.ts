@@ -127,7 +127,8 @@ function columnsOf(shape: readonly number[]): number {
  * The model as a TensorFlow.js Layers model: a Sequential of Dense (the input projection, applied
  * to the last axis of [batch, steps, inputs], as Keras's Dense does on a 3-D input), one LSTM or
  * GRU per layer (all but the last returning sequences) and Dense(classes, softmax). The LSTM's
- * forget bias is folded into the f block of `bias`, since Keras adds none at run time.
+ * forget bias is folded into the f block of `bias`, since Keras adds none at run time, and an
+ * output bias "in-weights" into the output kernel (foldedOutput).
  */
 export function encodeLayersModel(
   { config, values, metadata }: ModelSnapshot,
@@ -145,7 +146,7 @@ export function encodeLayersModel(
     weights.push({ name, shape, values: data });
   };
 
-  const layers: KerasLayer[] = [denseLayer(INPUT_LAYER, H, "linear", [null, steps, inputSize])];
+  const layers: KerasLayer[] = [denseLayer(INPUT_LAYER, H, "linear", config.denseInit, [null, steps, inputSize])];
   add(`${INPUT_LAYER}/kernel`, [inputSize, H], value("input/kernel"));
   add(`${INPUT_LAYER}/bias`, [H], value("input/bias"));
   const shapes = kerasShapes(cell, H);
@@ -168,9 +169,10 @@ export function encodeLayersModel(
     }
     for (const weight of ["kernel", "recurrent_kernel", "bias"] as const) add(`${name}/${weight}`, shapes[weight], kerasValues[weight]);
   }
-  layers.push(denseLayer(OUTPUT_LAYER, classes, "softmax"));
-  add(`${OUTPUT_LAYER}/kernel`, [H, classes], value("output/kernel"));
-  add(`${OUTPUT_LAYER}/bias`, [classes], value("output/bias"));
+  layers.push(denseLayer(OUTPUT_LAYER, classes, "softmax", config.denseInit));
+  const output = foldedOutput(value("output/kernel"), value("output/bias"), config);
+  add(`${OUTPUT_LAYER}/kernel`, [H, classes], output.kernel);
+  add(`${OUTPUT_LAYER}/bias`, [classes], output.bias);
 
   const { weightsManifest, data } = packWeights(weights, weightsFile);
   const expectedInput = {
@@ -195,10 +197,21 @@ export function encodeLayersModel(
   return { modelJson: { ...modelJson }, weights: data };
 }
 
+/**
+ * The output layer as Keras computes it (h*W + b): with outputBias "in-weights" our logits are
+ * h*(W + 1 b^T), so the kernel is W + 1 b^T (b added to every row) and the bias zero.
+ */
+function foldedOutput(kernel: Float32Array, bias: Float32Array, config: ModelConfig): { kernel: Float32Array; bias: Float32Array } {
+  if (config.outputBias === "added") return { kernel, bias };
+  const classes = bias.length;
+  return { kernel: kernel.map((w, k) => w + (bias[k % classes] ?? 0)), bias: new Float32Array(classes) };
+}
+
 const GLOROT_UNIFORM = { class_name: "GlorotUniform", config: { seed: null } };
 const ZEROS = { class_name: "Zeros", config: {} };
+const STANDARD_NORMAL = { class_name: "RandomNormal", config: { mean: 0, stddev: 1, seed: null } };
 
-function denseLayer(name: string, units: number, activation: string, batchInputShape?: (number | null)[]): KerasLayer {
+function denseLayer(name: string, units: number, activation: string, init: ModelConfig["denseInit"], batchInputShape?: (number | null)[]): KerasLayer {
   return {
     class_name: "Dense",
     config: {
@@ -209,8 +222,8 @@ function denseLayer(name: string, units: number, activation: string, batchInputS
       units,
       activation,
       use_bias: true,
-      kernel_initializer: GLOROT_UNIFORM,
-      bias_initializer: ZEROS,
+      kernel_initializer: init === "normal" ? STANDARD_NORMAL : GLOROT_UNIFORM,
+      bias_initializer: init === "normal" ? STANDARD_NORMAL : ZEROS,
       kernel_regularizer: null,
       bias_regularizer: null,
       activity_regularizer: null,

@@ -80,6 +80,21 @@ describe("save and load", () => {
     }
   });
 
+  it("round-trips the tutorial's exact model (N(0, 1) dense layers, output bias in the weights)", async () => {
+    const model = SequenceClassifier.create({ ...tiny, denseInit: "normal", outputBias: "in-weights", seed: 6 });
+    const dir = join(root, "tutorial-exact");
+    await saveModel(model, dir);
+    const json = JSON.parse(await readFile(join(dir, "model.json"), "utf8"));
+    expect(json.config).toMatchObject({ denseInit: "normal", outputBias: "in-weights" });
+    const loaded = await loadModel(dir);
+    expect(loaded.config).toEqual(model.config);
+    expect(await weightsOf(loaded)).toEqual(await weightsOf(model));
+    const images = tf.randomUniform([2, tiny.steps, tiny.inputSize]) as tf.Tensor3D;
+    expect(await loaded.logits(images).data()).toEqual(await model.logits(images).data());
+    model.dispose();
+    loaded.dispose();
+  });
+
   it("stores weights.bin in parameter order for a stacked model: input, layer 1, layer 2, output", async () => {
     const model = SequenceClassifier.create({ ...tiny, layers: 2 });
     const dir = join(root, "stacked-order");
@@ -95,7 +110,7 @@ describe("save and load", () => {
   it("writes TensorFlow.js's weights-manifest layout with float32 weights in manifest order", async () => {
     const { dir, json } = await savedModel("layout");
     expect(json.format).toBe("mnist-rnn/sequence-classifier");
-    expect(json.config).toEqual({ cell: "lstm", forgetBias: 1, layers: 1, recurrentInit: "glorot", ...tiny });
+    expect(json.config).toEqual({ cell: "lstm", forgetBias: 1, layers: 1, recurrentInit: "glorot", denseInit: "glorot", outputBias: "added", ...tiny });
     expect(json.userDefinedMetadata).toEqual({});
     expect(json.weightsManifest).toEqual([
       {
@@ -146,6 +161,10 @@ describe("save and load", () => {
       [(j: Record<string, any>) => { j.config.steps = -1; }, "config.steps"],
       [(j: Record<string, any>) => { j.config.layers = 0; }, "config.layers"],
       [(j: Record<string, any>) => { j.config.recurrentInit = "he"; }, "config.recurrentInit"],
+      [(j: Record<string, any>) => { delete j.config.denseInit; }, "config.denseInit"],
+      [(j: Record<string, any>) => { j.config.denseInit = "uniform"; }, "config.denseInit"],
+      [(j: Record<string, any>) => { delete j.config.outputBias; }, "config.outputBias"],
+      [(j: Record<string, any>) => { j.config.outputBias = true; }, "config.outputBias"],
       [(j: Record<string, any>) => { j.userDefinedMetadata = ["pixels"]; }, "userDefinedMetadata"],
       [(j: Record<string, any>) => { j.userDefinedMetadata = "pixels"; }, "userDefinedMetadata"],
       [(j: Record<string, any>) => { j.weightsManifest[0].weights[2].shape = [20, 10]; }, "weightsManifest[0].weights[2].shape"],

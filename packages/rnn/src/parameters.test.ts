@@ -94,3 +94,37 @@ describe("initialParameters", () => {
     });
   });
 });
+
+describe("initialParameters with denseInit normal (the tutorial's tf.random_normal)", () => {
+  const base = { inputSize: 28, hiddenSize: 128, classes: 10, layers: 2, seed: 4 } as const;
+  const dense = ["input/kernel", "input/bias", "output/kernel", "output/bias"];
+  const normal = initialParameters(resolveModelConfig({ ...base, denseInit: "normal" }));
+  const glorot = initialParameters(resolveModelConfig(base));
+
+  it("draws the input and output kernels and biases from N(0, 1)", () => {
+    const values = dense.flatMap((name) => Array.from(normal.get(name)!)); // 5002 values
+    const mean = values.reduce((sum, v) => sum + v, 0) / values.length;
+    const variance = values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / values.length;
+    const within = (k: number) => values.filter((v) => Math.abs(v) < k).length / values.length;
+    // Standard errors at n = 5002: mean 0.014, variance 0.02, the two fractions 0.007 and 0.003.
+    expect(Math.abs(mean)).toBeLessThan(0.05);
+    expect(Math.abs(variance - 1)).toBeLessThan(0.08);
+    expect(Math.abs(within(1) - 0.6827)).toBeLessThan(0.03);
+    expect(Math.abs(within(2) - 0.9545)).toBeLessThan(0.015);
+    // Each one on its own too: no zero biases, no Glorot-sized kernel.
+    for (const name of dense) expect(Math.max(...Array.from(normal.get(name)!, Math.abs)), name).toBeGreaterThan(1);
+  });
+
+  it("keeps every recurrent parameter exactly as the Glorot init of the same seed", () => {
+    for (const [name, value] of glorot) {
+      if (dense.includes(name)) expect(normal.get(name), name).not.toEqual(value);
+      else expect(normal.get(name), name).toEqual(value);
+    }
+  });
+
+  it("gives the same weights for the same seed and different ones for another seed", () => {
+    expect(initialParameters(resolveModelConfig({ ...base, denseInit: "normal" }))).toEqual(normal);
+    const other = initialParameters(resolveModelConfig({ ...base, denseInit: "normal", seed: 5 }));
+    for (const name of dense) expect(other.get(name), name).not.toEqual(normal.get(name));
+  });
+});

@@ -1,6 +1,6 @@
 import type { CellType, ModelConfig } from "./config.js";
 import { seededUniform } from "./seeded-uniform.js";
-import { glorotUniform, randomOrthogonal } from "./weight-init.js";
+import { glorotUniform, randomOrthogonal, standardNormalValues } from "./weight-init.js";
 
 /** One trainable tensor of the model: its stable name and shape. */
 export interface ParameterSpec {
@@ -13,6 +13,8 @@ export interface ParameterSpec {
    * recurrent rows), which ModelConfig.recurrentInit "orthogonal" fills with orthogonal blocks.
    */
   recurrentRows?: number;
+  /** Input and output layers only: the parameters ModelConfig.denseInit "normal" draws from N(0, 1). */
+  dense?: true;
 }
 
 /**
@@ -48,26 +50,29 @@ export function parameterSpecs(config: ModelConfig): ParameterSpec[] {
     cellSpecs(config.cell, hidden, layerPrefix(config.cell, k + 1)),
   );
   return [
-    { name: "input/kernel", shape: [inputSize, hidden], init: "glorot" },
-    { name: "input/bias", shape: [hidden], init: "zeros" },
+    { name: "input/kernel", shape: [inputSize, hidden], init: "glorot", dense: true },
+    { name: "input/bias", shape: [hidden], init: "zeros", dense: true },
     ...layers.flat(),
-    { name: "output/kernel", shape: [hidden, classes], init: "glorot" },
-    { name: "output/bias", shape: [classes], init: "zeros" },
+    { name: "output/kernel", shape: [hidden, classes], init: "glorot", dense: true },
+    { name: "output/bias", shape: [classes], init: "zeros", dense: true },
   ];
 }
 
 /**
  * Initial values of every parameter, drawn in spec order from one stream seeded by config.seed.
- * Orthogonal recurrent blocks come from a second stream, so that a model with
- * recurrentInit "orthogonal" has exactly the Glorot model's values everywhere else.
+ * Orthogonal recurrent blocks and N(0, 1) dense layers each come from a stream of their own, so
+ * that a model with recurrentInit "orthogonal" or denseInit "normal" has exactly the default
+ * model's values everywhere else (the default draws are made and replaced).
  */
 export function initialParameters(config: ModelConfig): Map<string, Float32Array> {
   const uniform = seededUniform(config.seed);
   const orthogonalUniform = seededUniform(config.seed ^ 0x5bd1e995);
+  const normalUniform = seededUniform(config.seed ^ 0x27d4eb2f);
   const values = new Map<string, Float32Array>();
   for (const spec of parameterSpecs(config)) {
     const [fanIn = 1, fanOut = 1] = spec.shape;
-    const value = spec.init === "glorot" ? glorotUniform(fanIn, fanOut, uniform) : new Float32Array(fanIn);
+    let value = spec.init === "glorot" ? glorotUniform(fanIn, fanOut, uniform) : new Float32Array(fanIn);
+    if (config.denseInit === "normal" && spec.dense) value = standardNormalValues(value.length, normalUniform);
     if (config.recurrentInit === "orthogonal" && spec.recurrentRows !== undefined) {
       fillOrthogonalBlocks(value, fanIn - spec.recurrentRows, spec.recurrentRows, fanOut, orthogonalUniform);
     }

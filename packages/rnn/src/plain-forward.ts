@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { ModelConfig } from "./config.js";
 import { gruStep } from "./gru-cell.js";
 import { lstmStep, type LstmState } from "./lstm-cell.js";
+import { applyOutputLayer } from "./output-layer.js";
 import { layerPrefix } from "./parameters.js";
 
 export type Parameters = Readonly<Record<string, tf.Tensor>>;
@@ -15,11 +16,8 @@ export type Parameters = Readonly<Record<string, tf.Tensor>>;
 export function plainLogits(images: tf.Tensor3D, parameters: Parameters, config: ModelConfig, outputMask?: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => {
     const last = plainLastHidden(images, parameters, config); // [batch, hidden]
-    const outputInput = outputMask === undefined ? last : tf.mul(last, outputMask);
-    return tf.add(
-      tf.matMul(outputInput, parameters["output/kernel"] as tf.Tensor2D),
-      parameters["output/bias"] as tf.Tensor1D,
-    ) as tf.Tensor2D;
+    const outputInput = outputMask === undefined ? last : (tf.mul(last, outputMask) as tf.Tensor2D);
+    return applyOutputLayer(outputInput, parameters, config);
   });
 }
 

@@ -61,7 +61,8 @@ export function plainGruStep(x: number[], h: number[], parameters: PlainParamete
 /**
  * Logits [batch * classes] for images [batch * steps * inputs]: the projection, then each of
  * config.layers cells over the whole sequence of the one below (layer n is named "lstm_<n>" /
- * "gru_<n>", layer 1 plain "lstm" / "gru"), then the output layer on the top layer's last h.
+ * "gru_<n>", layer 1 plain "lstm" / "gru"), then the output layer on the top layer's last h
+ * (its bias added to the product, or to every weight with outputBias "in-weights").
  */
 export function plainModelLogits(images: number[], batch: number, parameters: PlainParameters, config: ModelConfig): number[] {
   const { steps, inputSize, hiddenSize, classes } = config;
@@ -87,8 +88,14 @@ export function plainModelLogits(images: number[], batch: number, parameters: Pl
       });
     }
     const top = sequence[steps - 1] as number[];
-    const out = rowTimesMatrix(top, get(parameters, "output/kernel"), classes);
-    logits.push(...out.map((v, n) => v + (get(parameters, "output/bias")[n] as number)));
+    const kernel = get(parameters, "output/kernel");
+    const bias = get(parameters, "output/bias");
+    if (config.outputBias === "in-weights") {
+      // logits_n = sum_k h_k * (W_kn + b_n): the bias is part of every weight.
+      logits.push(...bias.map((b, n) => top.reduce((sum, h, k) => sum + h * ((kernel[k * classes + n] as number) + b), 0)));
+    } else {
+      logits.push(...rowTimesMatrix(top, kernel, classes).map((v, n) => v + (bias[n] as number)));
+    }
   }
   return logits;
 }

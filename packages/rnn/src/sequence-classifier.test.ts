@@ -54,6 +54,8 @@ describe("SequenceClassifier.create", () => {
       classes: 10,
       forgetBias: 1,
       recurrentInit: "glorot",
+      denseInit: "glorot",
+      outputBias: "added",
       seed: 0,
     });
     const shapes = Object.fromEntries(Object.entries(model.variables).map(([name, v]) => [name, v.shape]));
@@ -123,6 +125,12 @@ describe("SequenceClassifier.create", () => {
     expect(() => SequenceClassifier.create({ recurrentInit: "identity" as "glorot" })).toThrow(
       expect.objectContaining({ name: "ModelConfigError", field: "recurrentInit" }),
     );
+    expect(() => SequenceClassifier.create({ denseInit: "uniform" as "glorot" })).toThrow(
+      expect.objectContaining({ name: "ModelConfigError", field: "denseInit", expected: '"glorot" or "normal"', actual: '"uniform"' }),
+    );
+    expect(() => SequenceClassifier.create({ outputBias: "in-kernel" as "added" })).toThrow(
+      expect.objectContaining({ name: "ModelConfigError", field: "outputBias", expected: '"added" or "in-weights"', actual: '"in-kernel"' }),
+    );
   });
 
   it("keeps user metadata as a frozen copy and rejects what JSON cannot hold", () => {
@@ -153,8 +161,14 @@ describe("SequenceClassifier.create", () => {
 describe.each(BACKENDS)("SequenceClassifier on %s", (backend) => {
   beforeAll(() => useBackend(backend));
 
-  describe.each(["lstm", "gru"] as const)("%s", (cell) => {
-    const config = resolveModelConfig({ ...tiny, cell });
+  // "in-weights": the tutorial copies' output layer h*(W + b), checked like the default one.
+  describe.each([
+    ["lstm", "added"],
+    ["gru", "added"],
+    ["lstm", "in-weights"],
+    ["gru", "in-weights"],
+  ] as const)("%s, output bias %s", (cell, outputBias) => {
+    const config = resolveModelConfig({ ...tiny, cell, outputBias });
 
     it.each([1, 3])("logits match the plain-JS float64 model for batch %i", async (batch) => {
       const model = track(SequenceClassifier.create(config));

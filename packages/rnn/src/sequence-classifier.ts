@@ -4,6 +4,7 @@ import { resolveModelConfig, type ModelConfig } from "./config.js";
 import { softmaxCrossEntropy } from "./cross-entropy.js";
 import { InputShapeError, ModelFormatError } from "./errors.js";
 import { copyMetadata, type ModelMetadata } from "./metadata.js";
+import { applyOutputLayer } from "./output-layer.js";
 import { initialParameters, parameterSpecs } from "./parameters.js";
 import { fastLogits, fastLossAndGradients, fastLstmAvailable } from "./fast-lstm.js";
 import { plainLastHidden, plainLogits } from "./plain-forward.js";
@@ -56,7 +57,7 @@ export class SequenceClassifier {
 
   /**
    * A new model with seeded Glorot-uniform kernels (orthogonal recurrent blocks if asked) and
-   * zero biases. `metadata` (default {}) is copied; values JSON cannot hold throw ModelMetadataError.
+   * zero biases, or N(0, 1) input and output layers with denseInit "normal". `metadata` (default {}) is copied; values JSON cannot hold throw ModelMetadataError.
    */
   static create(config: Partial<ModelConfig> = {}, options: { metadata?: ModelMetadata } = {}): SequenceClassifier {
     const resolved = resolveModelConfig(config);
@@ -112,6 +113,19 @@ export class SequenceClassifier {
   lastHidden(images: tf.Tensor3D): tf.Tensor2D {
     this.checkImages(images, "images");
     return plainLastHidden(images, this.variables, this.config);
+  }
+
+  /**
+   * [batch, hiddenSize] -> [batch, classes]: the output layer alone, applied to features such as
+   * lastHidden()'s (logits(images) is classify(lastHidden(images)), up to rounding).
+   */
+  classify(hidden: tf.Tensor2D): tf.Tensor2D {
+    const { hiddenSize } = this.config;
+    if (hidden.rank !== 2 || hidden.shape[1] !== hiddenSize || hidden.shape[0] === 0) {
+      throw new InputShapeError("hidden", `[batch >= 1, ${hiddenSize}] (batch, hiddenSize)`, `[${hidden.shape.join(", ")}]`);
+    }
+    if (hidden.dtype !== "float32") throw new InputShapeError("hidden", "dtype float32", `dtype ${hidden.dtype}`);
+    return applyOutputLayer(hidden, this.variables, this.config);
   }
 
   /** [batch, steps, inputs] -> [batch, classes] softmax probabilities. */

@@ -14,6 +14,11 @@ function standardNormal(uniform: () => number): number {
   return radius * Math.cos(2 * Math.PI * uniform());
 }
 
+/** `count` standard-normal values, N(0, 1): what TF1's tf.random_normal gives by default. */
+export function standardNormalValues(count: number, uniform: () => number): Float32Array {
+  return Float32Array.from({ length: count }, () => standardNormal(uniform));
+}
+
 /**
  * A random orthogonal [n, n] matrix, row-major: the Q of a QR factorisation of a standard-normal
  * matrix, by Gram-Schmidt on its columns in float64. Each column is orthogonalised twice against

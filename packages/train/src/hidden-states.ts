@@ -31,8 +31,7 @@ export async function hiddenStates(model: SequenceClassifier, split: MnistSplit,
     const [hidden, predicted] = tf.tidy(() => {
       const images: tf.Tensor3D = tf.tensor3d(batch.images, [batch.size, split.rows, split.cols]); // [batch, steps, inputs]
       const h = model.lastHidden(images); // [batch, hidden]
-      const logits = tf.add(tf.matMul(h, model.variables["output/kernel"] as tf.Tensor2D), model.variables["output/bias"] as tf.Tensor1D);
-      return [h, tf.argMax(logits, 1)];
+      return [h, tf.argMax(model.classify(h), 1)];
     });
     values.set(await hidden.data(), offset * hiddenSize);
     predictions.set(await predicted.data(), offset);
