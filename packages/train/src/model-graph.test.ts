@@ -107,6 +107,20 @@ describe("modelGraph", () => {
     expect(nodes.length).toBeLessThan(250);
   });
 
+  it("adds the output bias to the kernel before the product when the bias is in the weights", () => {
+    const config = { ...DEFAULT_MODEL_CONFIG, denseInit: "normal" as const, outputBias: "in-weights" as const };
+    const nodes = modelGraph(config, DEFAULT_TRAIN_CONFIG);
+    expectWellFormed(nodes);
+    const byName = index(nodes);
+    expect(variableNodes(nodes)).toEqual(modelVariables(config));
+    expect(byName.get("output/add")!.inputs).toEqual(["output/kernel", "output/bias"]);
+    expect(byName.get("output/add")!.outputShapes).toEqual([[128, 10]]);
+    expect(byName.get("output/MatMul")!.inputs).toEqual(["lstm/while/Exit_2", "output/add"]);
+    expect(byName.has("output/BiasAdd")).toBe(false);
+    expect(byName.get("loss/SoftmaxCrossEntropyWithLogits")!.inputs).toEqual(["output/MatMul", "loss/OneHot"]);
+    expect(byName.get("accuracy/ArgMax")!.inputs).toEqual(["output/MatMul"]);
+  });
+
   it("adds dropout and clipping when the training config uses them, and leaves training out without one", () => {
     const nodes = modelGraph(DEFAULT_MODEL_CONFIG, { ...DEFAULT_TRAIN_CONFIG, dropout: 0.2, clipNorm: 5 });
     expectWellFormed(nodes);

@@ -40,7 +40,8 @@ const numbered = (base: string, k: number): string => (k === 0 ? base : `${base}
  * placeholders for a batch of sequences and labels ("data/"), the input projection ("input/"),
  * each recurrent layer ("lstm/", "lstm_2/", ... or "gru/", ...) as a TensorFlow-style while loop
  * over the steps with the cell's ops inside ("lstm/while/lstm_cell/..."), the output layer
- * ("output/"), softmax cross-entropy ("loss/") and accuracy ("accuracy/"). With `train`, also
+ * ("output/": MatMul then BiasAdd, or with outputBias "in-weights" an Add of the bias to the kernel
+ * before the MatMul), softmax cross-entropy ("loss/") and accuracy ("accuracy/"). With `train`, also
  * the dropout mask, the gradients, global-norm clipping and the Adam updates ("train/"). Weights
  * are VariableV2 nodes named like the model's variables ("input/kernel", "lstm/bias"); every
  * edge carries its shape, -1 being the batch. The loop keeps the graph the same size whatever
@@ -76,8 +77,15 @@ export function modelGraph(model: ModelConfig, train?: TrainConfig): GraphNode[]
   const outputKernel = g.variable("output/kernel", [hidden, classes]);
   const outputBias = g.variable("output/bias", [classes]);
   variables.push(outputKernel, outputBias);
-  const outputProduct = g.add("output/MatMul", "MatMul", [last, outputKernel], [[BATCH, classes]]);
-  const logits = g.add("output/BiasAdd", "BiasAdd", [outputProduct, outputBias], [[BATCH, classes]]);
+  let logits: string;
+  if (model.outputBias === "in-weights") {
+    // h*(W + b): the bias joins every row of the kernel before the product, nothing is added after it.
+    const biasedKernel = g.add("output/add", "Add", [outputKernel, outputBias], [[hidden, classes]]);
+    logits = g.add("output/MatMul", "MatMul", [last, biasedKernel], [[BATCH, classes]]);
+  } else {
+    const outputProduct = g.add("output/MatMul", "MatMul", [last, outputKernel], [[BATCH, classes]]);
+    logits = g.add("output/BiasAdd", "BiasAdd", [outputProduct, outputBias], [[BATCH, classes]]);
+  }
   g.add("output/Softmax", "Softmax", [logits], [[BATCH, classes]]);
 
   const oneHot = g.add("loss/OneHot", "OneHot", [labels], [[BATCH, classes]], { depth: { i: classes } });
