@@ -59,6 +59,10 @@ export interface TrainOptions extends CommonOptions, InputLimitOptions {
   layers: number;
   /** Initialisation of the recurrent weights: glorot (default) or orthogonal. */
   recurrentInit: "glorot" | "orthogonal";
+  /** Initialisation of the input and output layers: glorot (default; zero biases) or normal (N(0, 1) kernels and biases, the tutorial's). */
+  denseInit: "glorot" | "normal";
+  /** The output layer's bias: added to the product (default) or to every row of the kernel (h*(W + b)). */
+  outputBias: "added" | "in-weights";
   /** How an image is read: rows (28 steps of 28 pixels, default) or pixels (784 steps of 1). */
   sequence: SequenceOrder;
   /** Seed of a fixed pixel permutation ("permuted MNIST"); default none. */
@@ -79,13 +83,13 @@ export interface TrainOptions extends CommonOptions, InputLimitOptions {
   validateEvery: ValidationSchedule;
   /** Test (and save) the weights of the best validation instead of the last step. */
   keepBest: boolean;
-  /** Named set of defaults for the flags above: tutorial (default) or best. */
+  /** Named set of defaults for the flags above: tutorial (default), tutorial-exact or best. */
   preset: PresetName;
   /** Seed of initial weights and data shuffle; default 0. */
   seed: number;
   /** TensorBoard log folder; default logs/. */
   logdir: string;
-  /** Run sub-folder under logdir; default <time>-<cell>-h<hidden>, plus -l<layers>, -pixels, -permuted<seed> when used. */
+  /** Run sub-folder under logdir; default <time>-<cell>-h<hidden>, plus -l<layers>, -pixels, -permuted<seed>, -normalinit, -biasinweights when used. */
   run?: string;
   /** Folder for the final model (and a checkpoint if interrupted). */
   save?: string;
@@ -101,7 +105,7 @@ export interface TrainOptions extends CommonOptions, InputLimitOptions {
   projectorSize: number;
 }
 
-export type PresetName = "tutorial" | "best";
+export type PresetName = "tutorial" | "tutorial-exact" | "best";
 
 export type ValidationSchedule = "off" | "epoch" | number;
 

@@ -23,16 +23,23 @@ export interface RunLogConfig {
 export const defaultRunLogConfig: RunLogConfig = { histogramStep: 500, sampleCount: 10, projectorSize: 1000 };
 
 /**
- * Default run folder name: start time, cell and width, then what differs from the tutorial's
- * input and depth, so runs side by side in TensorBoard say what they are, e.g.
- * 2026-11-27T12-30-05-lstm-h128 or 2026-11-27T12-30-05-lstm-h128-l2-pixels-permuted7.
+ * Default run folder name: start time, cell and width, then what differs from the default
+ * model's input, depth and dense layers, so runs side by side in TensorBoard say what they are,
+ * e.g. 2026-11-27T12-30-05-lstm-h128, 2026-11-27T12-30-05-lstm-h128-l2-pixels-permuted7 or
+ * 2026-11-27T12-30-05-lstm-h128-normalinit (--preset tutorial-exact).
  */
-export function defaultRunName(model: { cell: string; hiddenSize: number; layers: number }, input: SequenceInput, now = new Date()): string {
+export function defaultRunName(
+  model: Pick<ModelConfig, "cell" | "hiddenSize" | "layers" | "denseInit" | "outputBias">,
+  input: SequenceInput,
+  now = new Date(),
+): string {
   const stamp = now.toISOString().slice(0, 19).replace(/:/g, "-");
   const parts = [stamp, model.cell, `h${model.hiddenSize}`];
   if (model.layers > 1) parts.push(`l${model.layers}`);
   if (input.order !== "rows") parts.push(input.order);
   if (input.permute !== undefined) parts.push(`permuted${input.permute}`);
+  if (model.denseInit === "normal") parts.push("normalinit");
+  if (model.outputBias === "in-weights") parts.push("biasinweights");
   return parts.join("-");
 }
 

