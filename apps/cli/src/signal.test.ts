@@ -11,7 +11,7 @@ import { readCheckpoint } from "@mnist/train/node";
 import { selectBackend } from "./backend.js";
 import { maskedCrc32c } from "@mnist/summary";
 import { countTag, listFiles, runCli, tempDir, writeSmallMnist } from "./cli.test-support.js";
-import { resolveModelFolder } from "./paths.js";
+import { resolveModelFolder } from "./folder-flags.js";
 
 const cliDir = fileURLToPath(new URL("..", import.meta.url));
 const main = join(cliDir, "dist", "main.js");

@@ -6,7 +6,7 @@ import { loadModel } from "@mnist/rnn/node";
 import { evaluate, formatTestLine, type EvaluationResult } from "@mnist/train";
 import { selectBackend } from "../backend.js";
 import { decodeLimitsOf, modelLimitsOf, type EvaluateOptions } from "../options.js";
-import { requireMnistFolder, requireWritableFolder, resolveModelFolder } from "../paths.js";
+import { requireMnistFolder, requireWritableFolder, resolveModelFolder } from "../folder-flags.js";
 import { createReporter, reportMode } from "../reporter.js";
 import { defaultRunName, RunLog } from "../run-log.js";
 import type { CliIo } from "../run.js";

@@ -4,7 +4,7 @@ import { MODEL_JSON } from "@mnist/rnn";
 import { loadModel, saveModel } from "@mnist/rnn/node";
 import { selectBackend } from "../backend.js";
 import { modelLimitsOf, type ModelLimitOptions } from "../options.js";
-import { requireWritableFolder, resolveModelFolder } from "../paths.js";
+import { requireWritableFolder, resolveModelFolder } from "../folder-flags.js";
 import { createReporter, reportMode } from "../reporter.js";
 import type { CliIo } from "../run.js";
 import type { BackendChoice } from "../backend.js";

@@ -7,7 +7,7 @@ import { selectBackend } from "../backend.js";
 import { classify } from "../classify.js";
 import { UsageError } from "../errors.js";
 import { decodeLimitsOf, modelLimitsOf, type ModelOptions } from "../options.js";
-import { resolveModelFolder } from "../paths.js";
+import { resolveModelFolder } from "../folder-flags.js";
 import { createReporter, reportMode } from "../reporter.js";
 import type { CliIo } from "../run.js";
 

@@ -20,7 +20,7 @@ import { selectBackend } from "../backend.js";
 import { UsageError } from "../errors.js";
 import { watchInterrupts } from "../interrupt.js";
 import { decodeLimitsOf, type TrainOptions, type ValidationSchedule } from "../options.js";
-import { requireCheckpoint, requireMnistFolder, requireWritableFolder } from "../paths.js";
+import { requireCheckpoint, requireMnistFolder, requireWritableFolder } from "../folder-flags.js";
 import { createReporter, reportMode } from "../reporter.js";
 import { defaultRunName, RunLog } from "../run-log.js";
 import type { CliIo } from "../run.js";
