@@ -1,4 +1,5 @@
-export { DEFAULT_TRAIN_CONFIG, learningRateAt, totalSteps, withBudget, type LearningRateDecay, type ResumeBudget, type TrainConfig } from "./config.js";
+export { checkTrainingPlan, type TrainingPlan } from "./plan.js";
+export { DEFAULT_TRAIN_CONFIG, learningRateAt, resolveTrainConfig, totalSteps, withBudget, type LearningRateDecay, type ResumeBudget, type TrainConfig } from "./config.js";
 export { dropoutMask, type DropoutSpec } from "./dropout.js";
 export { CheckpointError, ConfigError, DivergenceError, WorkerThreadError } from "./errors.js";
 export { evaluate, mergeEvaluations, type EvaluateOptions, type EvaluationResult } from "./evaluate.js";
@@ -13,6 +14,8 @@ export {
   Trainer,
   type Checkpoint,
   type CheckpointWriter,
+  type EngineRecord,
+  type RunSchedule,
   type RunOptions,
   type RunResult,
   type StepEvent,

@@ -22,11 +22,12 @@ export interface ExportOptions extends ModelLimitOptions {
 }
 
 export async function exportCommand(options: ExportOptions, io: CliIo): Promise<number> {
-  const modelFolder = await resolveModelFolder("--model", options.model);
+  const { folder: modelFolder, note } = await resolveModelFolder("--model", options.model);
   await requireWritableFolder("--out", options.out, { mustBeEmpty: true, force: options.force });
   const reporter = createReporter(io.stdout, reportMode(io.stdout, options.json));
   const backend = await selectBackend(options.backend);
   if (reporter.mode === "json") reporter.event("backend", undefined, { backend: backend.name, skipped: backend.skipped });
+  if (note !== undefined) reporter.event("model", note, { model: modelFolder });
 
   const model = await loadModel(modelFolder, modelLimitsOf(options));
   try {
