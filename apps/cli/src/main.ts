@@ -2,7 +2,7 @@
 // tfjs-core's Node build registers no gradients; training needs them.
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import { enableProdMode } from "@tensorflow/tfjs-core";
-import { holdConsoleOutput } from "./engine-output.js";
+import { holdConsoleOutput } from "@mnist/train/node";
 import { invocation } from "./invocation.js";
 import { run } from "./run.js";
 

@@ -1,9 +1,9 @@
 import { EventEmitter } from "node:events";
-import { cp, mkdir, readFile, utimes, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readCheckpoint } from "@mnist/train/node";
-import { runCli, tempDir, writeSmallMnist } from "./cli.test-support.js";
+import { listFiles, runCli, tempDir, writeSmallMnist } from "./cli.test-support.js";
 import { run } from "./run.js";
 
 let tmp: { path: string; remove: () => Promise<void> };
@@ -102,6 +102,26 @@ describe("a resumed run keeps what shapes its safety and output", () => {
     const resumed = await runCli(command!.split(" ").slice(4));
     expect(resumed.code).toBe(0);
     expect((await recorded(save)).schedule).toMatchObject({ checkpointEvery: 7 });
+  });
+});
+
+describe("a resume that cannot run is refused before anything is written", () => {
+  it.each([
+    ["a budget the checkpoint has already spent", ["--iters", "320"], /^error: --iters: expected more than 320 samples, so that step 5 runs .*found 320 samples, 4 steps \(4 already done\)/],
+    ["another training set", ["--data", "<other>"], /^error: --data: the training split: expected 1280 images, as in the run being resumed, found 1300 images/],
+  ])("%s", async (_, flags, message) => {
+    const save = join(tmp.path, `refused-${flags[0]}`);
+    const logdir = join(tmp.path, `logs-refused-${flags[0]}`);
+    expect((await runCli(["train", ...tiny, "--iters", "320", "--data", smallData, "--logdir", logdir, "--save", save])).code).toBe(0);
+    const other = await writeSmallMnist(await mkdtemp(join(tmp.path, "other-")), 1300, 100);
+    const before = await listFiles(tmp.path);
+    // A flag given twice takes its last value, so flags may replace --data.
+    const argv = ["train", "--resume", save, "--save", save, "--backend", "cpu", "--data", smallData, "--logdir", join(logdir, "again"), ...flags.map((word) => word.replace("<other>", other))];
+    const { code, stderr } = await runCli(argv);
+    expect(code).toBe(2);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toMatch(message);
+    expect(await listFiles(tmp.path)).toEqual(before);
   });
 });
 

@@ -7,7 +7,7 @@ import { exportCommand, type ExportOptions } from "./commands/export.js";
 import { infoCommand } from "./commands/info.js";
 import { predictCommand } from "./commands/predict.js";
 import { trainCommand } from "./commands/train.js";
-import type { EngineOutput } from "./engine-output.js";
+import type { EngineOutput } from "@mnist/train/node";
 import { asCliError, exitCodes, isInputError, isOutOfMemory, UsageError } from "./errors.js";
 import type { SignalSource } from "./interrupt.js";
 import { SEQUENCE_ORDERS } from "@mnist/data";
@@ -27,7 +27,7 @@ export interface CliIo {
   /** How the user starts the CLI, used in the printed resume command; default "mnist-rnn". */
   invocation?: string;
   /** What engines printed to the console, folded into the error line when a command fails; default none. */
-  engineOutput?: EngineOutput;
+  engineOutput?: Pick<EngineOutput, "take">;
 }
 
 /** Runs one CLI command line (without the node and script arguments); resolves to the exit code. */

@@ -2,6 +2,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs-core";
 import { SequenceClassifier } from "@mnist/rnn";
 import { errorReply, type ErrorReply } from "./channel.js";
+import { holdConsoleOutput } from "./engine-output.js";
 import { evaluate } from "./evaluate.js";
 import type { DropoutSpec } from "./dropout.js";
 import { minibatchGradients } from "./minibatch.js";
@@ -11,6 +12,9 @@ import { WORKER_BACKENDS, type WorkerReply, type WorkerRequest, type WorkerSetup
 // model copy, loaded with the calling thread's weights before each request.
 
 const setup = workerData as WorkerSetup;
+// Before the engine starts, which binds console.warn: what it prints while a request fails goes into that
+// request's one error reply (the wasm engine prints a line per failed allocation before it aborts).
+const engineOutput = holdConsoleOutput(console, (text) => process.stderr.write(text));
 const port = parentPort;
 if (port === null) throw new Error("parallel-worker.js runs as a worker thread started by workerThreads(), not on its own");
 
@@ -72,9 +76,22 @@ async function serve(): Promise<void> {
       if (request.kind === "step") return step(model, request.size, request.dropout);
       return { kind: "evaluate", result: await evaluate(model, request.split, { batchSize: request.batchSize }) };
     };
-    work().then(reply, (error: unknown) => reply(errorReply(error)));
+    work().then(
+      (result) => {
+        engineOutput.flush();
+        reply(result);
+      },
+      (error: unknown) => reply(failed(error)),
+    );
   });
+  engineOutput.flush();
   reply({ kind: "ready" });
 }
 
-serve().catch((error: unknown) => reply(errorReply(error)));
+/** The error reply for `error`, with what the engine printed on the way. */
+function failed(error: unknown): ErrorReply {
+  const { message } = errorReply(error);
+  return { kind: "error", message: `${message}${engineOutput.said()}` };
+}
+
+serve().catch((error: unknown) => reply(failed(error)));

@@ -46,12 +46,16 @@ describe("checkTrainingPlan", () => {
   it("refuses a budget that runs no step, or none past the steps a resumed run has done", () => {
     expect(refusal(plan({ config: { batchSize: 64, trainingIters: 64 } }))).toMatchObject({ field: "trainingIters", actual: "64 samples, 0 steps" });
     expect(refusal(plan({ config: { batchSize: 64, trainingIters: 10 } }))).toMatchObject({ field: "trainingIters" });
-    expect(refusal(plan({ config: { batchSize: 64, trainingIters: 641 }, completedSteps: 10 }))).toMatchObject({
+    expect(refusal(plan({ config: { batchSize: 64, trainingIters: 641 }, resumed: { step: 10, trainCount: 1000 } }))).toMatchObject({
       field: "trainingIters",
       actual: "641 samples, 10 steps (10 already done)",
     });
-    expect(checkTrainingPlan(plan({ config: { batchSize: 64, trainingIters: 705 }, completedSteps: 10 })).totalSteps).toBe(11);
-    expect(refusal(plan({ config: { batchSize: 64, epochs: 0.5 }, completedSteps: 8 }))).toMatchObject({ field: "epochs" });
+    expect(checkTrainingPlan(plan({ config: { batchSize: 64, trainingIters: 705 }, resumed: { step: 10, trainCount: 1000 } })).totalSteps).toBe(11);
+    expect(refusal(plan({ config: { batchSize: 64, epochs: 0.5 }, resumed: { step: 8, trainCount: 1000 } }))).toMatchObject({ field: "epochs" });
+  });
+
+  it("refuses to resume on a training split of another size than the checkpoint's", () => {
+    expect(refusal(plan({ resumed: { step: 1, trainCount: 55000 } }))).toMatchObject({ field: "training split", expected: "55000 images, as in the run being resumed", actual: "1000 images" });
   });
 
   it("refuses a shift as large as the image and a config invalid on its own", () => {

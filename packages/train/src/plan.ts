@@ -2,6 +2,7 @@ import type { MnistSplit } from "@mnist/data";
 import type { ModelConfig } from "@mnist/rnn";
 import { resolveTrainConfig, totalSteps, type TrainConfig } from "./config.js";
 import { ConfigError } from "./errors.js";
+import type { TrainerState } from "./trainer.js";
 
 /** Everything a training run is about to use, checked together by checkTrainingPlan before anything is built. */
 export interface TrainingPlan {
@@ -13,8 +14,8 @@ export interface TrainingPlan {
   train: MnistSplit;
   /** Other splits the run evaluates, by name ("validation", "test"), read the same way. */
   evaluated?: Readonly<Record<string, MnistSplit>>;
-  /** Steps a resumed run has already completed; default 0. */
-  completedSteps?: number;
+  /** For a resumed run, its checkpoint's state: the steps done and the training split's size; default a new run. */
+  resumed?: Pick<TrainerState, "step" | "trainCount">;
 }
 
 /**
@@ -40,7 +41,15 @@ export function checkTrainingPlan(plan: TrainingPlan): { config: TrainConfig; to
     }
     if (split.count === 0) throw new ConfigError(name, "at least one image", "0 images");
   }
-  const { train } = plan;
+  const { train, resumed } = plan;
+  if (resumed !== undefined && resumed.trainCount !== train.count) {
+    throw new ConfigError(
+      "training split",
+      `${resumed.trainCount} images, as in the run being resumed`,
+      `${train.count} images`,
+      "resume with the same training data (and validation size)",
+    );
+  }
   if (config.batchSize > train.count) {
     throw new ConfigError("batchSize", `at most the ${train.count} images of the training split`, String(config.batchSize), "use a smaller batch");
   }
@@ -53,7 +62,7 @@ export function checkTrainingPlan(plan: TrainingPlan): { config: TrainConfig; to
     );
   }
   const budget = totalSteps(config, train.count);
-  const done = plan.completedSteps ?? 0;
+  const done = resumed?.step ?? 0;
   if (budget <= done) {
     const field = config.epochs === undefined ? "trainingIters" : "epochs";
     const given = config.epochs === undefined ? `${config.trainingIters} samples` : `${config.epochs} epochs`;

@@ -43,42 +43,20 @@ export function workerThreads(options: WorkerThreadsOptions = {}): GradientSourc
   };
 }
 
-/** Lines of a worker's own stderr kept to explain its failure; an engine running out of memory writes dozens. */
-const KEPT_STDERR_LINES = 20;
-
-/**
- * A Node worker thread running `script`, which holds the process open only while the pool awaits it.
- * What its engine writes to stderr (the wasm engine reports failed allocations there, line by line,
- * before aborting) is held back: the first line goes into the thread's failure, so the error is one
- * line; without a failure it is passed on when the thread closes.
- */
+/** A Node worker thread running `script`, which holds the process open only while the pool awaits it. */
 function startWorkerThread(script: URL, setup: WorkerSetup): ChannelEndpoint<WorkerRequest, WorkerReply> {
-  const worker = new Worker(script, { workerData: setup, stderr: true });
+  const worker = new Worker(script, { workerData: setup });
   worker.unref();
-  const stderr: string[] = [];
-  let stderrLines = 0;
-  let failed = false;
-  worker.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-    const lines = chunk.split("\n").filter((line) => line.trim() !== "");
-    stderrLines += lines.length;
-    stderr.push(...lines.slice(0, KEPT_STDERR_LINES - stderr.length));
-  });
-  const said = (): string => (stderrLines === 0 ? "" : `; its engine said "${stderr[0]}"${stderrLines > 1 ? ` and ${stderrLines - 1} more lines` : ""}`);
   return {
     post: (request) => worker.postMessage(request),
     listen(message, failure) {
-      const fail = (reason: string): void => {
-        failed = true;
-        failure(`${reason}${said()}`);
-      };
       worker.on("message", message);
-      worker.on("error", (error) => fail(`the uncaught error "${error.message}" (worker script ${script.href})`));
-      worker.on("exit", (code) => fail(`the thread exiting with code ${code}`));
+      worker.on("error", (error) => failure(`the uncaught error "${error.message}" (worker script ${script.href})`));
+      worker.on("exit", (code) => failure(`the thread exiting with code ${code}`));
     },
     hold: (held) => (held ? worker.ref() : worker.unref()),
     close: async () => {
       await worker.terminate();
-      if (!failed && stderr.length > 0) process.stderr.write(`${stderr.join("\n")}\n`);
     },
   };
 }

@@ -93,7 +93,7 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
         config,
         train,
         evaluated: schedule.validateEvery === "off" ? { test: testSequences } : { validation, test: testSequences },
-        completedSteps: restored?.step ?? 0,
+        ...(restored === undefined ? {} : { resumed: restored }),
       }),
     );
     checkTrainingMemory({ model: modelConfig, batchSize: plan.config.batchSize, threads: workers, backend: backend.name, resumed: checkpoint !== undefined });

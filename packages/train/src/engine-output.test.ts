@@ -21,6 +21,30 @@ describe("holdConsoleOutput", () => {
     expect(target.warn).toBe(warn);
   });
 
+  it("says what was held as words for a one-line error, then holds nothing", () => {
+    const target = { warn: console.warn, error: console.error };
+    const held = holdConsoleOutput(target, () => undefined);
+    expect(held.said()).toBe("");
+    target.warn("failed to allocate 8 bytes");
+    target.error("Aborted()");
+    expect(held.said()).toBe(' (the engine printed "failed to allocate 8 bytes" and 1 more lines)');
+    expect(held.take().count).toBe(0);
+    held.release();
+  });
+
+  it("flush prints what is held and keeps holding", () => {
+    const target = { warn: console.warn, error: console.error };
+    let written = "";
+    const held = holdConsoleOutput(target, (text) => (written += text));
+    for (let n = 0; n < 25; n++) target.warn(`line ${n}`);
+    held.flush();
+    expect(written.split("\n").at(-2)).toBe("(5 more lines)");
+    target.warn("later");
+    expect(held.take()).toEqual({ lines: ["later"], count: 1 });
+    held.release();
+    expect(target.warn).toBe(console.warn);
+  });
+
   it("prints what is still held when released", () => {
     const target = { warn: console.warn, error: console.error };
     let written = "";
