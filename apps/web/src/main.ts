@@ -1,18 +1,15 @@
-import * as tf from "@tensorflow/tfjs-core";
-import { SequenceClassifier, type ModelFileFormat } from "@mnist/rnn";
+import type { ModelFileFormat } from "@mnist/rnn";
 import { formatTestLine, type EvaluationResult } from "@mnist/train";
-import { startBackend } from "./backend.js";
 import { TrainingChart } from "./chart.js";
-import { classifyDrawing, DRAWN_IMAGE_SIDE } from "./classify.js";
+import { DRAWN_IMAGE_SIDE, type Reading } from "./classify.js";
 import { DrawingPad } from "./drawing-pad.js";
-import { download, downloadFiles, modelFromFiles, readChosenFiles } from "./model-files.js";
+import { download, downloadFiles, readChosenFiles } from "./model-files.js";
 import { TrainingClient } from "./training-client.js";
 import type { Report } from "./training-protocol.js";
 import { paintDigit, ProbabilityBars, renderConfusion } from "./views.js";
 
-// The page's main thread only draws: training, evaluation and model files are the training
-// worker's (training-worker.ts), which reports steps, log lines and weights; the drawing pad
-// classifies with a copy of the model here, updated with the weights the worker sends.
+// The page's main thread only draws: training, evaluation, model files and reading the drawing
+// pad are the training worker's (training-worker.ts), which reports steps and log lines.
 
 const element = <T extends HTMLElement>(id: string): T => {
   const found = document.getElementById(id);
@@ -40,8 +37,8 @@ const LOG_LINES = 5;
 
 const client = new TrainingClient(onReport, (message) => setStatus(message, true));
 let ready = false;
-/** The model the pad reads with: the loaded one, or a copy of the one in training. */
-let padModel: SequenceClassifier | undefined;
+/** Whether the worker has a model (trained or loaded). */
+let hasModel = false;
 /** The run in the worker, if the current model is being trained. */
 let session: { totalSteps: number; finished: boolean } | undefined;
 let running = false;
@@ -70,28 +67,44 @@ function updateButtons(): void {
   buttons.train.disabled = !ready || !idle;
   buttons.stop.disabled = !running;
   buttons.continue.disabled = session === undefined || session.finished || !idle;
-  buttons.evaluate.disabled = padModel === undefined || !idle;
-  buttons.downloadModel.disabled = padModel === undefined;
-  buttons.downloadLayers.disabled = padModel === undefined;
+  buttons.evaluate.disabled = !hasModel || !idle;
+  buttons.downloadModel.disabled = !hasModel;
+  buttons.downloadLayers.disabled = !hasModel;
   buttons.downloadEvents.disabled = session === undefined;
 }
 
-const pad = new DrawingPad(element<HTMLCanvasElement>("pad"), showReading);
+const pad = new DrawingPad(element<HTMLCanvasElement>("pad"), requestReading);
+/** A reading is being computed; `stale`: the pad changed since it was asked for. */
+let reading: { stale: boolean } | undefined;
 
-function showReading(): void {
-  if (padModel === undefined) {
-    prediction.textContent = "";
-    bars.show(undefined, undefined);
+/**
+ * Asks the worker to read the pad with the current weights; while one reading is in flight,
+ * later changes make one more request when it returns. data-reading says whether what is shown
+ * is the pad as it is now ("current") or not yet ("pending").
+ */
+function requestReading(): void {
+  setState("reading", "pending");
+  if (reading !== undefined) {
+    reading.stale = true;
     return;
   }
-  try {
-    const reading = classifyDrawing(padModel, pad.pixels());
-    paintDigit(modelView, reading.pixels, DRAWN_IMAGE_SIDE);
-    prediction.textContent = reading.digit === undefined ? "" : String(reading.digit);
-    bars.show(reading.probabilities, reading.digit);
-  } catch (error) {
-    setStatus(`Cannot classify the drawing: ${(error as Error).message}`, true);
-  }
+  const asked = { stale: false };
+  reading = asked;
+  const { width, height, data } = pad.pixels();
+  client
+    .ask({ kind: "classify", image: { width, height, data } }, [data.buffer])
+    .then(showReading, (error: unknown) => setStatus(`Cannot classify the drawing: ${(error as Error).message}`, true))
+    .finally(() => {
+      reading = undefined;
+      if (asked.stale) requestReading();
+      else setState("reading", "current");
+    });
+}
+
+function showReading(shown: Reading | undefined): void {
+  if (shown !== undefined) paintDigit(modelView, shown.pixels, DRAWN_IMAGE_SIDE);
+  prediction.textContent = shown?.digit === undefined ? "" : String(shown.digit);
+  bars.show(shown?.probabilities, shown?.digit);
 }
 
 /** The tutorial's console output, last lines only. */
@@ -116,19 +129,9 @@ function onReport(report: Report): void {
     }
     case "log":
       appendLog(report.line);
+      // The weights moved on: read the pad again with them.
+      requestReading();
       break;
-    case "weights": {
-      const model = padModel;
-      if (model === undefined) break;
-      tf.tidy(() => {
-        for (const [name, values] of Object.entries(report.values)) {
-          const variable = model.variables[name];
-          variable?.assign(tf.tensor(values, variable.shape));
-        }
-      });
-      showReading();
-      break;
-    }
     case "evaluating":
       progress.max = report.total;
       progress.value = report.done;
@@ -175,6 +178,7 @@ async function train(): Promise<void> {
   setState("training", result.finished ? "finished" : "stopped");
   setStatus(`${result.finished ? "Finished" : "Stopped"} after ${result.completedSteps} steps (${result.seconds.toFixed(1)} s for the last ${result.steps}).`);
   setState("trainSeconds", result.seconds.toFixed(3));
+  requestReading();
   if (result.finished) await evaluateTest();
 }
 
@@ -193,8 +197,7 @@ buttons.train.addEventListener("click", () => {
       model: { hiddenSize: numberInput("hidden-size") },
       train: { batchSize: numberInput("batch-size"), learningRate: numberInput("learning-rate"), trainingIters: numberInput("training-iters"), summaryStep: 10 },
     });
-    padModel?.dispose();
-    padModel = SequenceClassifier.create(started.model, { metadata: started.metadata });
+    hasModel = true;
     session = { totalSteps: started.totalSteps, finished: false };
     chart.reset(started.totalSteps);
     log.textContent = "";
@@ -206,7 +209,7 @@ buttons.continue.addEventListener("click", () => void exclusive(train));
 buttons.evaluate.addEventListener("click", () => void exclusive(evaluateTest));
 buttons.clear.addEventListener("click", () => {
   pad.clear();
-  showReading();
+  requestReading();
 });
 const downloadModel = (format: ModelFileFormat) => () =>
   void client.ask({ kind: "modelFiles", format }).then(downloadFiles, (error: unknown) => setStatus((error as Error).message, true));
@@ -223,20 +226,13 @@ async function loadModel(chosen: FileList | null): Promise<void> {
   if (chosen === null || chosen.length === 0) return;
   await exclusive(async () => {
     const files = await readChosenFiles(Array.from(chosen));
-    const model = await modelFromFiles(files);
-    try {
-      await client.ask({ kind: "load", files });
-    } catch (error) {
-      model.dispose();
-      throw error;
-    }
-    padModel?.dispose();
-    padModel = model;
+    const { model } = await client.ask({ kind: "load", files });
+    hasModel = true;
     session = undefined;
-    const { cell, hiddenSize } = model.config;
+    const { cell, hiddenSize } = model;
     setStatus(`Loaded a ${cell.toUpperCase()} model with ${hiddenSize} hidden units from ${files.length} files.`);
     countDone("modelLoads");
-    showReading();
+    requestReading();
   });
 }
 for (const id of ["model-files", "model-folder"]) {
@@ -246,8 +242,7 @@ for (const id of ["model-files", "model-folder"]) {
 
 async function start(): Promise<void> {
   setStatus("Loading MNIST…");
-  // This thread's engine only reads the pad; the worker trains on its own.
-  const [started] = await Promise.all([client.ask({ kind: "start", mnistUrl: new URL("mnist/", document.baseURI).href }), startBackend()]);
+  const started = await client.ask({ kind: "start", mnistUrl: new URL("mnist/", document.baseURI).href });
   element("backend").textContent = started.backend;
   const threads = `${started.threads} thread${started.threads === 1 ? "" : "s"}, ${started.sharedMemory ? "SharedArrayBuffer" : "message passing"}`;
   element("threads").textContent = threads;

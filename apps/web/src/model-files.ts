@@ -33,7 +33,7 @@ export async function modelFromFiles(files: readonly NamedFile[]): Promise<Seque
   return model;
 }
 
-/** Model files (as written by the training worker) as downloads. */
+/** Model files (as the training worker writes them) as downloads. */
 export function downloadFiles(files: readonly NamedFile[]): void {
   for (const { name, bytes } of files) {
     download(new Blob([bytes as BlobPart], { type: name === MODEL_JSON ? "application/json" : "application/octet-stream" }), name);

@@ -1,5 +1,6 @@
-import type { ModelConfig, ModelFileFormat, ModelMetadata } from "@mnist/rnn";
+import type { ModelConfig, ModelFileFormat } from "@mnist/rnn";
 import type { EvaluationResult, RunResult, StepEvent, TrainConfig } from "@mnist/train";
+import type { Reading } from "./classify.js";
 
 /** A model file as bytes, named as in its folder (model.json, weights.bin). */
 export interface NamedFile {
@@ -15,6 +16,8 @@ export type Command =
   | { kind: "stop" }
   | { kind: "evaluate" }
   | { kind: "load"; files: NamedFile[] }
+  /** The drawing pad's pixels (RGBA), read with the current model's latest weights. */
+  | { kind: "classify"; image: { width: number; height: number; data: Uint8ClampedArray } }
   | { kind: "modelFiles"; format: ModelFileFormat }
   | { kind: "eventFile" };
 
@@ -22,11 +25,13 @@ export type Command =
 export interface Answers {
   /** sharedMemory: whether the pool shares SharedArrayBuffers (a cross-origin isolated page) or passes messages. */
   start: { backend: string; threads: number; sharedMemory: boolean; trainCount: number; testCount: number };
-  train: { model: ModelConfig; metadata: ModelMetadata; totalSteps: number; batchSize: number };
+  train: { model: ModelConfig; totalSteps: number };
   run: RunResult & { completedSteps: number; finished: boolean };
   stop: null;
   evaluate: EvaluationResult;
   load: { model: ModelConfig };
+  /** undefined: no model yet. */
+  classify: Reading | undefined;
   modelFiles: NamedFile[];
   eventFile: { name: string; bytes: Uint8Array };
 }
@@ -38,8 +43,6 @@ export type Report =
   | { kind: "loading"; bytes: number }
   | { kind: "step"; event: StepEvent; totalSteps: number }
   | { kind: "log"; line: string }
-  /** The trained model's current weights, for the drawing pad (after each log line and at the end of a run). */
-  | { kind: "weights"; values: Record<string, Float32Array> }
   | { kind: "evaluating"; done: number; total: number };
 
 export type FromWorker = Reply | { report: Report };

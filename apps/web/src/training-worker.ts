@@ -1,5 +1,5 @@
 import { describeSequenceInput, modelSequenceInput, ROWS_INPUT, sequenceInputMetadata, type Mnist } from "@mnist/data";
-import { readModel, SequenceClassifier, writeModel } from "@mnist/rnn";
+import { SequenceClassifier, writeModel } from "@mnist/rnn";
 import { eventFileName, SummaryWriter } from "@mnist/summary";
 import {
   combineHooks,
@@ -16,11 +16,15 @@ import {
   type StepEvent,
 } from "@mnist/train";
 import { startBackend } from "./backend.js";
+import { classifyDrawing, DRAWN_IMAGE_SIDE } from "./classify.js";
 import { fetchMnist } from "./mnist.js";
+import { modelFromFiles } from "./model-files.js";
 import type { Answers, Command, FromWorker, NamedFile, Report } from "./training-protocol.js";
 
-// The page's training worker: MNIST, the model, the Trainer (Adam, batches, TensorBoard writer) and
-// the pool of gradient workers all live here, so the page's main thread only draws what this reports.
+// The page's training worker: MNIST, the model, the Trainer (Adam, batches, TensorBoard writer),
+// the pool of gradient workers and the drawing pad's classifier all live here, so the page's main
+// thread only draws what this reports. The pad is read here, between the pool's replies, with the
+// live weights: on the main thread one reading took 20-100 ms while both cores trained.
 
 interface Session {
   trainer: Trainer;
@@ -49,12 +53,6 @@ function need<T>(value: T | undefined, what: string): T {
 
 /** Up to 8 threads: beyond that a minibatch of 128 leaves each share too small to pay for its round trip. */
 const threadCount = (): number => Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
-
-function sendWeights(from: SequenceClassifier): void {
-  const values: Record<string, Float32Array> = {};
-  for (const [name, variable] of Object.entries(from.variables)) values[name] = variable.dataSync().slice() as Float32Array;
-  report({ kind: "weights", values }, Object.values(values).map((v) => v.buffer));
-}
 
 /** A message-channel task: unlike setTimeout, never slowed down in a background tab. */
 function nextTask(): Promise<void> {
@@ -106,16 +104,13 @@ const handlers: { [K in Command["kind"]]: (command: Extract<Command, { kind: K }
         // On one thread a step never waits for a message; this pause lets "stop" and downloads in.
         await nextTask();
       },
-      onLog: (e: { line: string }) => {
-        report({ kind: "log", line: e.line });
-        sendWeights(trained);
-      },
+      onLog: (e: { line: string }) => report({ kind: "log", line: e.line }),
     };
     const trainer = new Trainer(trained, data.train, train, { hooks: combineHooks(tensorBoardHooks(writer, trained), page), gradients });
     writer.graph(modelGraph(trained.config, trainer.config));
     writer.hparams(RUN_EXPERIMENT, runHParams({ model: trained.config, train: trainer.config, input: ROWS_INPUT, keepBest: false }));
     session = { trainer, writer, records, startedSeconds: Math.floor(Date.now() / 1000) };
-    return { model: trained.config, metadata: trained.metadata, totalSteps: trainer.totalSteps, batchSize: trainer.config.batchSize };
+    return { model: trained.config, totalSteps: trainer.totalSteps };
   },
 
   async run() {
@@ -125,7 +120,6 @@ const handlers: { [K in Command["kind"]]: (command: Extract<Command, { kind: K }
       const result = await active.trainer.run({ signal: active.controller.signal });
       const finished = active.trainer.completedSteps >= active.trainer.totalSteps;
       if (finished) active.writer.hparamsEnd("success");
-      sendWeights(active.trainer.model);
       return { ...result, completedSteps: active.trainer.completedSteps, finished };
     } finally {
       active.controller = undefined;
@@ -147,17 +141,20 @@ const handlers: { [K in Command["kind"]]: (command: Extract<Command, { kind: K }
   },
 
   async load({ files }) {
-    const byName = new Map(files.map((file) => [file.name, file.bytes]));
-    const loaded = await readModel(async (name) => need(byName.get(name), `the page sends ${name}`));
+    const loaded = await modelFromFiles(files);
     dropModel();
     model = loaded;
     return { model: loaded.config };
   },
 
+  async classify({ image }) {
+    return model === undefined ? undefined : classifyDrawing(model, image);
+  },
+
   async modelFiles({ format }) {
     const current = need(model, "train or load a model");
     const files: NamedFile[] = [];
-    const expectedInput = describeSequenceInput(modelSequenceInput(current, { rows: 28, cols: 28 }), current.config);
+    const expectedInput = describeSequenceInput(modelSequenceInput(current, { rows: DRAWN_IMAGE_SIDE, cols: DRAWN_IMAGE_SIDE }), current.config);
     await writeModel(current, async (name, bytes) => void files.push({ name, bytes }), { format, expectedInput });
     return files;
   },
