@@ -248,7 +248,7 @@ async function start(): Promise<void> {
   element("threads").textContent = threads;
   setState("threads", String(started.threads));
   setState("memory", started.sharedMemory ? "shared" : "messages");
-  setStatus(`MNIST loaded: ${started.trainCount} training and ${started.testCount} test images. Train a model, or load one.`);
+  setStatus(`MNIST loaded: ${started.trainCount} training images (5000 held out, as the CLI's train does) and ${started.testCount} test images. Train a model, or load one.`);
   ready = true;
   setState("mnist", "loaded");
   updateButtons();

@@ -1,9 +1,6 @@
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
 import { chromium, type Browser, type Download, type Page } from "playwright-core";
@@ -14,34 +11,8 @@ import { SequenceClassifier } from "@mnist/rnn";
 import { loadModel, saveModel } from "@mnist/rnn/node";
 import { maskedCrc32c } from "@mnist/summary";
 import { evaluate, Trainer } from "@mnist/train";
+import { buildPage, CHROMIUM, CHROMIUM_FLAGS, hasChromium } from "./browser.test-support.js";
 import { serveStatic } from "./static-server.test-support.js";
-
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-sync",
-];
-const webDir = join(dirname(new URL(import.meta.url).pathname), "..");
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  console.warn(`SKIPPED apps/web end-to-end test: ${CHROMIUM} is missing; install it with \`apt-get install -y chromium\``);
-}
-
-/** Builds the page as `pnpm --filter web build` does, into `outDir`. */
-function buildPage(outDir: string): Promise<void> {
-  const viteBin = join(dirname(createRequire(import.meta.url).resolve("vite/package.json")), "bin", "vite.js");
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [viteBin, "build", "--outDir", outDir, "--emptyOutDir", "--logLevel", "error"], { cwd: webDir, stdio: ["ignore", "inherit", "inherit"] });
-    child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`vite build exited with ${code}`))));
-  });
-}
 
 /**
  * What `mnist-rnn train --save DIR` leaves behind (model.json + weights.bin), for a model small

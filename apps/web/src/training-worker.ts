@@ -1,4 +1,4 @@
-import { describeSequenceInput, modelSequenceInput, ROWS_INPUT, sequenceInputMetadata, type Mnist } from "@mnist/data";
+import { describeSequenceInput, modelSequenceInput, ROWS_INPUT, sequenceInputMetadata, splitValidation, toSequences, type MnistSplit } from "@mnist/data";
 import { SequenceClassifier, writeModel } from "@mnist/rnn";
 import { eventFileName, SummaryWriter } from "@mnist/summary";
 import {
@@ -35,7 +35,12 @@ interface Session {
 }
 
 const scope = self as unknown as { postMessage(message: FromWorker, transfer?: Transferable[]): void; addEventListener(type: "message", listener: (event: MessageEvent<Command & { id: number }>) => void): void };
-let mnist: Mnist | undefined;
+/**
+ * The training images the CLI's `train` trains on: MNIST's 60000 less the last 5000, which it
+ * holds out for validation (the tutorial's 55000), so that one seed trains the same model in both.
+ */
+const VALIDATION_SIZE = 5000;
+let mnist: { train: MnistSplit; test: MnistSplit } | undefined;
 let gradients: GradientSourceFactory | undefined;
 let model: SequenceClassifier | undefined;
 let session: Session | undefined;
@@ -86,7 +91,8 @@ const handlers: { [K in Command["kind"]]: (command: Extract<Command, { kind: K }
       sharedMemory,
       start: () => new Worker(new URL("./gradient-worker.ts", import.meta.url), { type: "module" }),
     });
-    mnist = await fetchMnist(new URL(mnistUrl), (bytes) => report({ kind: "loading", bytes }));
+    const all = await fetchMnist(new URL(mnistUrl), (bytes) => report({ kind: "loading", bytes }));
+    mnist = { train: toSequences(splitValidation(all.train, VALIDATION_SIZE).train, ROWS_INPUT), test: all.test };
     return { backend, threads, sharedMemory, trainCount: mnist.train.count, testCount: mnist.test.count };
   },
 
