@@ -34,7 +34,10 @@ interface Session {
   controller?: AbortController;
 }
 
-const scope = self as unknown as { postMessage(message: FromWorker, transfer?: Transferable[]): void; addEventListener(type: "message", listener: (event: MessageEvent<Command & { id: number }>) => void): void };
+const scope = self as unknown as {
+  postMessage(message: FromWorker): void;
+  addEventListener(type: "message", listener: (event: MessageEvent<Command & { id: number }>) => void): void;
+};
 /**
  * The training images the CLI's `train` trains on: MNIST's 60000 less the last 5000, which it
  * holds out for validation (the tutorial's 55000), so that one seed trains the same model in both.
@@ -47,8 +50,8 @@ let session: Session | undefined;
 /** The loaded model's evaluator (a pool when threads > 1), made on first use. */
 let evaluator: GradientSource | undefined;
 
-function report(message: Report, transfer: Transferable[] = []): void {
-  scope.postMessage({ report: message }, transfer);
+function report(message: Report): void {
+  scope.postMessage({ report: message });
 }
 
 function need<T>(value: T | undefined, what: string): T {
@@ -56,7 +59,7 @@ function need<T>(value: T | undefined, what: string): T {
   return value;
 }
 
-/** Up to 8 threads: beyond that a minibatch of 128 leaves each share too small to pay for its round trip. */
+/** One thread a core, up to 8: each holds a whole engine and model copy, and 8 shares of a minibatch of 128 are already 16 images each. */
 const threadCount = (): number => Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
 
 /** A message-channel task: unlike setTimeout, never slowed down in a background tab. */

@@ -1,10 +1,9 @@
 import * as tf from "@tensorflow/tfjs-core";
-import type { ChannelEndpoint, ErrorReply } from "./channel.js";
-import { errorReply } from "./channel.js";
+import { errorReply, type ChannelEndpoint, type ErrorReply } from "./channel.js";
 import { ConfigError } from "./errors.js";
 import { onThisThread, type GradientSourceFactory } from "./gradient-source.js";
 import { serveGradients, type LoadBackend } from "./gradient-worker.js";
-import type { WorkerReply, WorkerRequest, WorkerSetup } from "./parallel-protocol.js";
+import { WORKER_BACKENDS, type WorkerReply, type WorkerRequest, type WorkerSetup } from "./parallel-protocol.js";
 import { WorkerPool } from "./worker-pool.js";
 
 /** The part of a Web Worker (the DOM's Worker) the pool uses. */
@@ -48,8 +47,14 @@ export function webWorkers(options: WebWorkersOptions): GradientSourceFactory {
   }
   return (model, config) => {
     if (threads === 1) return onThisThread(model, config);
-    if (tf.getBackend() !== "wasm" && tf.getBackend() !== "cpu") {
-      throw new ConfigError("threads", `1 on the ${tf.getBackend()} backend (Web Workers run wasm or cpu)`, String(threads), "use threads: 1, or the wasm backend");
+    const backend = tf.getBackend();
+    if (WORKER_BACKENDS[backend] === undefined) {
+      throw new ConfigError(
+        "threads",
+        `1 on the ${backend} backend (Web Workers run ${Object.keys(WORKER_BACKENDS).join(" or ")})`,
+        String(threads),
+        "use threads: 1, or the wasm backend",
+      );
     }
     return new WorkerPool(model, threads, config.batchSize, (setup) => startWebWorker(start(), setup), options.sharedMemory);
   };
