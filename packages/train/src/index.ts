@@ -8,6 +8,7 @@ export type { GradientSource, GradientSourceFactory } from "./gradient-source.js
 export { combineHooks, type TrainHooks } from "./hooks.js";
 export { tensorBoardHooks, type TensorBoardOptions, type TensorBoardWriter } from "./tensorboard.js";
 export { modelGraph } from "./model-graph.js";
+export { RUN_EXPERIMENT, runHParams, type RunSettings } from "./run-hparams.js";
 export { hiddenStates, type HiddenStates } from "./hidden-states.js";
 export type { MinibatchGradients, MinibatchInput } from "./minibatch.js";
 export {
@@ -23,3 +24,6 @@ export {
   type TrainerState,
   type ValidationRecord,
 } from "./trainer.js";
+export { serveWebWorker, webWorkers, type WebWorkerLike, type WebWorkersOptions, type WorkerScopeLike } from "./web-workers.js";
+export type { LoadBackend } from "./gradient-worker.js";
+export { sharedMemoryAvailable } from "./parallel-protocol.js";
