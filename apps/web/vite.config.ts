@@ -50,6 +50,15 @@ function mnistFiles(): Plugin {
   };
 }
 
+/**
+ * Cross-origin isolation, so the page's gradient workers share SharedArrayBuffers; a static host
+ * needs the same two headers (see the README), else the page falls back to message passing.
+ */
+const ISOLATION_HEADERS = {
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Embedder-Policy": "require-corp",
+};
+
 export default defineConfig({
   // Relative URLs, so the built page works from any folder of any static server.
   base: "./",
@@ -61,6 +70,8 @@ export default defineConfig({
     // TensorFlow.js with two backends and the page make one 500 kB chunk; fine next to 11 MB of MNIST.
     chunkSizeWarningLimit: 2048,
   },
-  preview: { host: "127.0.0.1" },
-  server: { host: "127.0.0.1" },
+  // The training worker starts the gradient workers: ES module workers, which may start workers of their own.
+  worker: { format: "es" },
+  preview: { host: "127.0.0.1", headers: ISOLATION_HEADERS },
+  server: { host: "127.0.0.1", headers: ISOLATION_HEADERS },
 });

@@ -5,7 +5,7 @@ Linear 28->128 applied per step, nn.LSTM(128, 128) (forget-gate bias starting at
 BasicLSTMCell's forget_bias), a Linear 128->10 on the last hidden state, softmax cross-entropy,
 Adam at 0.001, batches of 128 from a seeded shuffle, 781 steps, then the 10000 test images.
 
-  python3 tutorial_lstm.py run --data DIR [--steps 781] [--threads 1]
+  python3 tutorial_lstm.py run --data DIR [--steps 781] [--threads 1] [--test-count N]
       the whole run, printing the tutorial's lines and the test accuracy and images/s
   python3 tutorial_lstm.py serve --data DIR [--threads 1]
       one benchmark row: JSON requests on stdin, one JSON reply per line on stdout
@@ -111,7 +111,8 @@ def run(args):
             accuracy = float((logits.argmax(1) == labels).float().mean())
             print(f"Iteration {step * BATCH}, Minibatch Loss= {float(loss):.6f}, Training Accuracy= {accuracy:.5f}", flush=True)
     print("Optimization Finished!")
-    accuracy, images_per_second = evaluate(training.model, test_images.reshape(-1, STEPS, INPUTS), test_labels)
+    count = args.test_count or len(test_labels)
+    accuracy, images_per_second = evaluate(training.model, test_images[:count].reshape(-1, STEPS, INPUTS), test_labels[:count])
     print(f"Testing Accuracy= {accuracy:.5f}")
     print(f"Evaluation: {images_per_second:.0f} images/s")
 
@@ -154,6 +155,7 @@ def main():
     parser.add_argument("--data", required=True, help="folder of the four uncompressed MNIST IDX files")
     parser.add_argument("--steps", type=int, default=TRAINING_ITERS // BATCH, help="training steps of the run (default 781)")
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1, the fastest here)")
+    parser.add_argument("--test-count", type=int, default=0, help="test images evaluated (default all 10000)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     (run if args.mode == "run" else serve)(args)

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,16 +8,17 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
-import { loadMnist } from "@mnist/data/node";
+import { defaultMnistDir, loadMnist } from "@mnist/data/node";
 import { SequenceClassifier } from "@mnist/rnn";
 import { evaluate, Trainer } from "@mnist/train";
 import { workerThreads } from "@mnist/train/node";
 import { cliMainScript } from "./cli.js";
+import { findPyTorch, PYTORCH_HINT, startPyTorch } from "./pytorch.js";
 import { RowProcess, serveRow } from "./row-process.js";
-import { IMPLEMENTATION_NAMES, MODEL, type Implementation } from "./rows.js";
+import { IMPLEMENTATION_NAMES, MODEL, type Implementation, type TfjsImplementation } from "./rows.js";
 import { summarize, trainingStepFlops } from "./stats.js";
 
-const USAGE = `pnpm bench [--steps 20] [--warmup 3] [--warmup-time 2] [--block 5] [--backends cpu,wasm] [--impls parallel,fast,straightforward,layers] [--full]
+const USAGE = `pnpm bench [--steps 20] [--warmup 3] [--warmup-time 2] [--block 5] [--backends cpu,wasm] [--impls parallel,fast,straightforward,layers,pytorch] [--full] [--full-runs 2]
 
 Times one training step (forward, backward through time, Adam) of the tutorial's
 model (28 steps x 28 inputs, 128 hidden, 10 classes, batch 128) for each
@@ -27,8 +28,12 @@ alike: each round, every row runs --block consecutive timed steps, as training
 does, after untimed warm-up steps per row at the start: at least --warmup steps
 and at least --warmup-time seconds (the 2-thread row's worker thread compiles
 its kernels afresh: its first ~15 steps run up to 1.5x slower). Then evaluation
-throughput on 1 and 2 threads. --full then times the CLI's whole default run (100000 samples and the
-test accuracy) on wasm and reports its wall time, accuracy and peak RSS.`;
+throughput on 1 and 2 threads. The pytorch row is the same model in PyTorch
+(bench/pytorch/tutorial_lstm.py, one BLAS thread), when a python3 with torch is
+found (${PYTORCH_HINT}); it runs once, whatever --backends says. --full then
+times the whole tutorial run as whole processes, the CLI's (wasm) and PyTorch's
+in turn, --full-runs times each: wall time, test accuracy, evaluation speed and
+peak RSS, and the ratio of each pair.`;
 
 interface Row {
   process: RowProcess;
@@ -38,10 +43,10 @@ interface Row {
 }
 
 /** --row IMPLEMENTATION/BACKEND, as the parent passes it to a row's process. */
-function rowOption(text: string): { implementation: Implementation; backend: string } {
+function rowOption(text: string): { implementation: TfjsImplementation; backend: string } {
   const [implementation = "", backend = ""] = text.split("/");
-  if (!(implementation in IMPLEMENTATION_NAMES) || backend === "") throw new Error(`--row must be IMPLEMENTATION/BACKEND, got "${text}"`);
-  return { implementation: implementation as Implementation, backend };
+  if (!(implementation in IMPLEMENTATION_NAMES) || implementation === "pytorch" || backend === "") throw new Error(`--row must be IMPLEMENTATION/BACKEND, got "${text}"`);
+  return { implementation: implementation as TfjsImplementation, backend };
 }
 
 function parseOptions() {
@@ -52,8 +57,9 @@ function parseOptions() {
       "warmup-time": { type: "string", default: "2" },
       block: { type: "string", default: "5" },
       backends: { type: "string", default: "cpu,wasm" },
-      impls: { type: "string", default: "parallel,fast,straightforward,layers" },
+      impls: { type: "string", default: "parallel,fast,straightforward,layers,pytorch" },
       full: { type: "boolean", default: false },
+      "full-runs": { type: "string", default: "2" },
       // Internal: run one row as a child process of the benchmark (see row-process.ts).
       row: { type: "string" },
       help: { type: "boolean", default: false },
@@ -85,6 +91,7 @@ function parseOptions() {
     backends: values.backends.split(","),
     implementations,
     full: values.full,
+    fullRuns: Math.max(1, positive("full-runs", values["full-runs"])),
     row: values.row === undefined ? undefined : rowOption(values.row),
   };
 }
@@ -113,16 +120,19 @@ function formatTable(rows: Row[]): string {
   return lines.map((cells) => `| ${cells.join(" | ")} |`).join("\n");
 }
 
-/** Runs the CLI's default training as a user would, polling the child's peak RSS. */
-async function timeFullRun(): Promise<void> {
-  const cliMain = cliMainScript();
-  const logdir = mkdtempSync(join(tmpdir(), "mnist-bench-"));
+interface ProcessRun {
+  seconds: number;
+  output: string;
+  peakKiB: number;
+}
+
+/** Runs a whole process as a user would, polling its peak RSS; a non-zero exit throws with its output. */
+async function timeProcess(what: string, start: () => ChildProcess): Promise<ProcessRun> {
   const started = performance.now();
-  const child = spawn(process.execPath, [cliMain, "train", "--backend", "wasm", "--logdir", logdir], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = start();
   let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   let peakKiB = 0;
   const poll = setInterval(() => {
     try {
@@ -134,12 +144,49 @@ async function timeFullRun(): Promise<void> {
   }, 100);
   const code: number = await new Promise((resolve) => child.on("exit", (exitCode) => resolve(exitCode ?? 1)));
   clearInterval(poll);
-  const seconds = (performance.now() - started) / 1000;
-  rmSync(logdir, { recursive: true, force: true });
-  if (code !== 0) throw new Error(`full run: the CLI exited with code ${code}\n${output}`);
-  const accuracy = /Testing Accuracy= ([0-9.]+)/.exec(output)?.[1] ?? "not printed";
-  console.log(`\nFull run (pnpm --filter cli start train, wasm, 100000 samples + 10000 test images):`);
-  console.log(`  wall ${seconds.toFixed(1)} s, Testing Accuracy= ${accuracy}, peak RSS ${(peakKiB / 1024).toFixed(0)} MB`);
+  if (code !== 0) throw new Error(`${what} exited with code ${code}\n${output}`);
+  return { seconds: (performance.now() - started) / 1000, output, peakKiB };
+}
+
+/** The CLI's default training (the tutorial's run on wasm), as `pnpm --filter cli start train` runs it. */
+async function cliTutorialRun(): Promise<ProcessRun> {
+  const logdir = mkdtempSync(join(tmpdir(), "mnist-bench-"));
+  try {
+    return await timeProcess("the CLI's tutorial run", () =>
+      spawn(process.execPath, [cliMainScript(), "train", "--backend", "wasm", "--logdir", logdir], { stdio: ["ignore", "pipe", "pipe"] }),
+    );
+  } finally {
+    rmSync(logdir, { recursive: true, force: true });
+  }
+}
+
+function describeRun(run: ProcessRun): string {
+  const accuracy = /Testing Accuracy= ([0-9.]+)/.exec(run.output)?.[1] ?? "not printed";
+  return `wall ${run.seconds.toFixed(1)} s, Testing Accuracy= ${accuracy}, peak RSS ${(run.peakKiB / 1024).toFixed(0)} MB`;
+}
+
+/**
+ * The whole tutorial run (781 steps, then the 10000 test images), ours and PyTorch's in turn,
+ * `runs` times each, so machine drift hits both alike; the ratio of each pair is PyTorch's wall
+ * time over ours (above 1: ours is faster).
+ */
+async function timeFullRuns(runs: number): Promise<void> {
+  const torch = findPyTorch();
+  console.log(`\nFull run (the tutorial's: 100000 samples, then 10000 test images; whole processes, start-up included):`);
+  if (torch === undefined) console.log(`  PyTorch: skipped, no python3 with torch found (${PYTORCH_HINT})`);
+  const ratios: number[] = [];
+  for (let run = 1; run <= runs; run++) {
+    const ours = await cliTutorialRun();
+    console.log(`  ${run}. mnist-rnn train (wasm, 2 threads): ${describeRun(ours)}`);
+    if (torch === undefined) continue;
+    const theirs = await timeProcess("the PyTorch tutorial run", () => startPyTorch(torch.python, "run", defaultMnistDir() ?? ""));
+    const evaluation = /Evaluation: (\d+) images\/s/.exec(theirs.output)?.[1] ?? "?";
+    console.log(`  ${run}. PyTorch ${torch.version} (OpenBLAS, 1 thread): ${describeRun(theirs)}, test evaluation ${evaluation} images/s`);
+    ratios.push(theirs.seconds / ours.seconds);
+  }
+  if (ratios.length > 0) {
+    console.log(`  PyTorch's wall time over ours, pair by pair: ${ratios.map((r) => `${r.toFixed(2)}x`).join(", ")} (median ${summarize(ratios).median.toFixed(2)}x)`);
+  }
 }
 
 async function main(): Promise<void> {
@@ -155,8 +202,14 @@ async function main(): Promise<void> {
     const script = fileURLToPath(import.meta.url);
     for (const backend of options.backends) {
       for (const implementation of options.implementations) {
+        if (implementation === "pytorch") continue;
         rows.push({ process: await RowProcess.start(script, implementation, backend), warmupSteps: 0, timings: [], peakRssKiB: 0 });
       }
+    }
+    if (options.implementations.includes("pytorch")) {
+      const torch = findPyTorch();
+      if (torch === undefined) console.log(`PyTorch row skipped: no python3 with torch found (${PYTORCH_HINT})`);
+      else rows.push({ process: await RowProcess.startPyTorch(torch.python, defaultMnistDir() ?? ""), warmupSteps: 0, timings: [], peakRssKiB: 0 });
     }
     for (const row of rows) row.warmupSteps = await row.process.warmUp(options.warmup, options.warmupSeconds);
     // A row's steps run in blocks, as in training: a row timed one step at a time between other
@@ -178,6 +231,12 @@ async function main(): Promise<void> {
       `warm-up steps), interleaved in rounds of ${options.block} consecutive steps per row:`,
   );
   console.log(formatTable(rows));
+  const pytorch = rows.find((row) => row.process.implementation === "pytorch");
+  for (const row of rows.filter((r) => r.process.implementation === "parallel" || r.process.implementation === "fast")) {
+    if (pytorch === undefined) break;
+    const ratio = summarize(pytorch.timings).median / summarize(row.timings).median;
+    console.log(`${IMPLEMENTATION_NAMES[row.process.implementation]} on ${row.process.backend}: ${ratio.toFixed(2)}x PyTorch's step (${IMPLEMENTATION_NAMES.pytorch})`);
+  }
   const { train, test } = await loadMnist();
   for (const backend of options.backends) {
     await tf.setBackend(backend);
@@ -192,7 +251,7 @@ async function main(): Promise<void> {
         `${shared.imagesPerSecond.toFixed(0)} images/s (2 threads)`,
     );
   }
-  if (options.full) await timeFullRun();
+  if (options.full) await timeFullRuns(options.fullRuns);
 }
 
 main().catch((error: unknown) => {

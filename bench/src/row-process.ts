@@ -2,7 +2,8 @@ import { fork, type ChildProcess } from "node:child_process";
 import * as tf from "@tensorflow/tfjs-core";
 import { loadMnist } from "@mnist/data/node";
 import { errorReply, RequestChannel, type ChannelEndpoint, type ErrorReply } from "@mnist/train/node";
-import { createRowStep, type Implementation } from "./rows.js";
+import { pytorchEndpoint, startPyTorch } from "./pytorch.js";
+import { createRowStep, type Implementation, type TfjsImplementation } from "./rows.js";
 
 // Each benchmark row runs in a process of its own, as a user's training would: no row shares a
 // wasm heap, a garbage-collected heap or tfjs's tensor registry with another, and each row's
@@ -48,8 +49,23 @@ export class RowProcess {
   static async start(script: string, implementation: Implementation, backend: string): Promise<RowProcess> {
     const child = fork(script, ["--row", `${implementation}/${backend}`], { stdio: ["ignore", "pipe", "pipe", "ipc"] });
     const output = { text: "" };
+    return RowProcess.connect(rowEndpoint(child, output), output, implementation, backend);
+  }
+
+  /** The PyTorch row: the same requests and replies, as JSON lines to the Python script's `serve` mode. */
+  static async startPyTorch(python: string, dataDir: string): Promise<RowProcess> {
+    const output = { text: "" };
+    return RowProcess.connect(pytorchEndpoint(startPyTorch(python, "serve", dataDir), output), output, "pytorch", "pytorch");
+  }
+
+  private static async connect(
+    endpoint: ChannelEndpoint<RowRequest, RowReply>,
+    output: { text: string },
+    implementation: Implementation,
+    backend: string,
+  ): Promise<RowProcess> {
     const channel = new RequestChannel(
-      rowEndpoint(child, output),
+      endpoint,
       (operation, reason) => new Error(`benchmark row ${implementation}/${backend} failed during ${operation}: ${reason}\n${output.text}`),
     );
     await channel.started();
@@ -81,7 +97,7 @@ export class RowProcess {
 }
 
 /** The row's side: builds the row on `backend`, then serves the parent's requests one at a time. */
-export async function serveRow(implementation: Implementation, backend: string): Promise<void> {
+export async function serveRow(implementation: TfjsImplementation, backend: string): Promise<void> {
   // The last reply closes the channel once sent, so the process can end.
   const send = (reply: RowReply | ErrorReply, last = false): void => {
     process.send?.(reply, undefined, undefined, () => {

@@ -9,12 +9,16 @@ import { StraightforwardLstm } from "./straightforward.js";
 /** The tutorial's model and minibatch, for every row. */
 export const MODEL = { steps: 28, inputs: 28, hidden: 128, classes: 10, batch: 128, learningRate: 0.001 };
 
-export type Implementation = "parallel" | "fast" | "straightforward" | "layers";
+/** The TensorFlow.js rows, each run in a Node process of this benchmark. */
+export type TfjsImplementation = "parallel" | "fast" | "straightforward" | "layers";
+/** Every row: the TensorFlow.js ones and the same model in PyTorch (bench/pytorch/tutorial_lstm.py). */
+export type Implementation = TfjsImplementation | "pytorch";
 export const IMPLEMENTATION_NAMES: Record<Implementation, string> = {
   parallel: "fused LSTM, 2 threads (Trainer, workerThreads)",
   fast: "fused LSTM, 1 thread (Trainer)",
   straightforward: "per-step concat+matMul",
   layers: "tf.layers.lstm",
+  pytorch: "PyTorch nn.LSTM, OpenBLAS, 1 thread",
 };
 
 /** One implementation's training step on the current backend, and how to free it. */
@@ -23,7 +27,7 @@ export interface RowStep {
   dispose(): void;
 }
 
-export function createRowStep(implementation: Implementation, train: MnistSplit): RowStep {
+export function createRowStep(implementation: TfjsImplementation, train: MnistSplit): RowStep {
   if (implementation === "fast" || implementation === "parallel") {
     const model = SequenceClassifier.create({ hiddenSize: MODEL.hidden, seed: 1 });
     const config = { batchSize: MODEL.batch, learningRate: MODEL.learningRate, seed: 1 };

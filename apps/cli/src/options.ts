@@ -43,8 +43,8 @@ export interface TrainOptions extends CommonOptions, InputLimitOptions {
   lr: number;
   /** training_iters: training samples to run; default 100000 (781 steps of 128). */
   iters: number;
-  /** True when --iters was typed rather than defaulted: only then does it change a resumed run's budget. */
-  itersGiven?: boolean;
+  /** The options typed rather than defaulted or preset (attribute names): only those change a resumed run. */
+  typed?: ReadonlySet<string>;
   /** Passes over the training split; replaces --iters when given. */
   epochs?: number;
   /** batch_size: images per step; default 128. */

@@ -3,9 +3,8 @@ import { sequencePixels, toSequences, type MnistSplit, type SequenceInput } from
 import type { ModelConfig, SequenceClassifier } from "@mnist/rnn";
 import { markdownTable, type SessionStatus } from "@mnist/summary";
 import { createFileWriter, writeProjector } from "@mnist/summary/node";
-import { hiddenStates, modelGraph, tensorBoardHooks, type TrainConfig, type TrainHooks } from "@mnist/train";
+import { hiddenStates, modelGraph, RUN_EXPERIMENT, runHParams, tensorBoardHooks, type RunSettings, type TrainConfig, type TrainHooks } from "@mnist/train";
 import { classify } from "./classify.js";
-import { RUN_EXPERIMENT, runHParams, type RunSettings } from "./run-hparams.js";
 import { captionedDigits } from "./sample-grid.js";
 
 type FileWriter = Awaited<ReturnType<typeof createFileWriter>>;

@@ -7,7 +7,8 @@ import { exportCommand, type ExportOptions } from "./commands/export.js";
 import { infoCommand } from "./commands/info.js";
 import { predictCommand } from "./commands/predict.js";
 import { trainCommand } from "./commands/train.js";
-import { exitCodes, isInputError, UsageError } from "./errors.js";
+import type { EngineOutput } from "@mnist/train/node";
+import { asCliError, exitCodes, isInputError, isOutOfMemory, UsageError } from "./errors.js";
 import type { SignalSource } from "./interrupt.js";
 import { SEQUENCE_ORDERS } from "@mnist/data";
 import { applyPreset, PRESET_NAMES } from "./presets.js";
@@ -25,6 +26,8 @@ export interface CliIo {
   exit?: (code: number) => void;
   /** How the user starts the CLI, used in the printed resume command; default "mnist-rnn". */
   invocation?: string;
+  /** What engines printed to the console, folded into the error line when a command fails; default none. */
+  engineOutput?: Pick<EngineOutput, "take">;
 }
 
 /** Runs one CLI command line (without the node and script arguments); resolves to the exit code. */
@@ -87,12 +90,12 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
       .addOption(new Option("--save <dir>", "save the final model here (and a checkpoint if interrupted)"))
       .addOption(new Option("--checkpoint-every <steps>", "steps between checkpoints written to --save").default(100).argParser(positiveInteger("the checkpoint interval")))
       .addOption(new Option("--force", "allow --save into a non-empty folder").default(false))
-      .addOption(new Option("--resume <dir>", "continue the run checkpointed in this folder (its settings win; --iters or --epochs set a new budget)"))
-      .addOption(new Option("--workers <n>", "threads sharing each minibatch, worker threads plus this one (default: 2 on wasm with 2+ cores, else 1)").argParser(positiveInteger("the worker count")))
+      .addOption(new Option("--resume <dir>", "continue the run checkpointed in this folder (its settings win; --iters or --epochs set a new budget; --checkpoint-every, --validate-every and --keep-best, when typed, replace the kept ones)"))
+      .addOption(new Option("--workers <n>", "threads sharing each minibatch, worker threads plus this one, at most the core count (default: 2 on wasm with 2+ cores, else 1)").argParser(positiveInteger("the worker count")))
       .addOption(projectorSizeOption()),
   )).action(async (options: TrainOptions, command: Command) => {
-    // A default --iters must not shorten or extend a resumed run; only one the user typed does.
-    options.itersGiven = command.getOptionValueSource("iters") === "cli";
+    // A resumed run keeps its checkpoint's budget and schedule; only flags the user typed change them.
+    options.typed = new Set(command.options.map((option) => option.attributeName()).filter((name) => command.getOptionValueSource(name) === "cli"));
     // A resumed run keeps its checkpoint's settings, so a preset has nothing to set there.
     if (options.resume === undefined) applyPreset(options, command);
     setExitCode(await trainCommand(options, io));
@@ -162,12 +165,20 @@ function reportError(error: unknown, io: CliIo, json: boolean): number {
     if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return exitCodes.ok;
     return exitCodes.usage;
   }
-  const code = isInputError(error) ? exitCodes.usage : exitCodes.failure;
-  const message = error instanceof Error ? error.message : String(error);
+  const shown = asCliError(error);
+  const code = isInputError(shown) ? exitCodes.usage : exitCodes.failure;
+  const printed = io.engineOutput?.take() ?? { lines: [], count: 0 };
+  const said = printed.count === 0 ? "" : ` (the engine printed "${printed.lines[0]}"${printed.count > 1 ? ` and ${printed.count - 1} more lines` : ""})`;
+  const text = shown instanceof Error ? shown.message.split("\n")[0]! : String(shown);
+  const outOfMemory = isOutOfMemory(error, printed.lines);
+  const message = outOfMemory
+    ? `the TensorFlow.js engine ran out of memory: ${text}${said}. Hint: use a smaller --hidden, --layers or --batch-size.`
+    : `${text}${said}`;
   io.stderr.write(`error: ${message}\n`);
   if (json) {
-    const flag = error instanceof UsageError ? error.flag : undefined;
-    io.stdout.write(`${JSON.stringify({ event: "error", kind: error instanceof BackendLoadError ? "backend" : code === exitCodes.usage ? "usage" : "failure", flag, message })}\n`);
+    const flag = shown instanceof UsageError ? shown.flag : undefined;
+    const kind = error instanceof BackendLoadError ? "backend" : outOfMemory ? "memory" : code === exitCodes.usage ? "usage" : "failure";
+    io.stdout.write(`${JSON.stringify({ event: "error", kind, flag, message })}\n`);
   }
   return code;
 }

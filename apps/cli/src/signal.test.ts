@@ -11,7 +11,7 @@ import { readCheckpoint } from "@mnist/train/node";
 import { selectBackend } from "./backend.js";
 import { maskedCrc32c } from "@mnist/summary";
 import { countTag, listFiles, runCli, tempDir, writeSmallMnist } from "./cli.test-support.js";
-import { resolveModelFolder } from "./paths.js";
+import { resolveModelFolder } from "./folder-flags.js";
 
 const cliDir = fileURLToPath(new URL("..", import.meta.url));
 const main = join(cliDir, "dist", "main.js");
@@ -71,11 +71,12 @@ describe.each([
     expect(result.stdout).not.toContain("Optimization Finished!");
     expect(result.stdout).toContain(`Interrupted by ${signal}`);
 
-    const command = /^\s+(mnist-rnn train --resume .*)$/m.exec(result.stdout)?.[1];
-    expect(command).toBe(`mnist-rnn train --resume ${save} --save ${save} --logdir ${logdir} --run r --backend cpu --data ${smallData}`);
+    // Started as `node dist/main.js`, the CLI prints a command that starts it the same way.
+    const command = /^\s+(node \S+ train --resume .*)$/m.exec(result.stdout)?.[1];
+    expect(command).toBe(`node ${main} train --resume ${save} --save ${save} --logdir ${logdir} --run r --backend cpu --data ${smallData}`);
 
     // The checkpoint holds a loadable model and a trainer part-way through.
-    const model = await loadModel(await resolveModelFolder("--model", save));
+    const model = await loadModel((await resolveModelFolder("--model", save)).folder);
     expect(model.config.hiddenSize).toBe(8);
     model.dispose();
     const { train } = splitValidation((await loadMnist(smallData)).train, 5000);
@@ -96,7 +97,7 @@ describe.each([
     expect(countTag(events, "_hparams_/session_end_info")).toBe(0);
 
     // The printed command continues from the checkpoint to the end.
-    const resumed = await runCli(command!.split(" ").slice(1));
+    const resumed = await runCli(command!.split(" ").slice(2));
     expect(resumed.code).toBe(0);
     const firstSamples = Number(/^Iteration (\d+),/m.exec(resumed.stdout)?.[1]);
     expect(firstSamples).toBe((stoppedAt + 1) * 64);
@@ -160,5 +161,18 @@ describe("kill -9 during train", () => {
     // The graph and the HParams row are flushed before the first step, so a killed run has them.
     expect(records.filter(isGraphEvent)).toHaveLength(1);
     expect(records.some((record) => countTag(record, "_hparams_/session_start_info") === 1)).toBe(true);
+  });
+});
+
+describe("a full disk under --logdir", () => {
+  // Under a file-size limit every write past it fails with EFBIG, as writes to a full disk fail with ENOSPC.
+  it.each([0, 2])("with room for %i KB of event file: one error line naming --logdir and the file, exit 1", async (kilobytes) => {
+    const logdir = join(tmp.path, `logs-full-${kilobytes}`);
+    const args = ["train", "--iters", "640", "--batch-size", "64", "--hidden", "8", "--backend", "cpu", "--data", smallData, "--logdir", logdir, "--run", "r"];
+    const child = spawnSync("bash", ["-c", `ulimit -f ${kilobytes}; exec "$0" "$@"`, process.execPath, main, ...args], { cwd: tmp.path, encoding: "utf8" });
+    expect(child.status).toBe(1);
+    const lines = child.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^error: --logdir: could not write the TensorBoard event file: ${join(logdir, "r")}/events\\.out\\.tfevents\\.[^:]+: EFBIG: file too large, write\\. Hint: free space`));
   });
 });

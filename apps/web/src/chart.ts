@@ -8,6 +8,8 @@ interface Point {
 const LOSS_COLOUR = "#d9534f";
 const ACCURACY_COLOUR = "#2e7dd7";
 const MARGIN = { left: 44, right: 44, top: 20, bottom: 26 };
+/** Least time between redraws: the whole chart is redrawn, and the main thread must stay free for the pad. */
+const REDRAW_MILLIS = 200;
 
 /**
  * Minibatch loss (left axis, 0..largest loss seen) and accuracy (right axis, 0..1) against
@@ -18,6 +20,7 @@ export class TrainingChart {
   private points: Point[] = [];
   private totalSteps = 1;
   private pending = false;
+  private lastDrawn = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly canvas: HTMLCanvasElement) {
     this.draw();
@@ -34,14 +37,18 @@ export class TrainingChart {
     this.schedule();
   }
 
-  // At most one redraw per frame, however fast the steps come.
+  // At most one redraw per REDRAW_MILLIS, in a frame, however fast the steps come.
   private schedule(): void {
     if (this.pending) return;
     this.pending = true;
-    requestAnimationFrame(() => {
-      this.pending = false;
-      this.draw();
-    });
+    const wait = Math.max(0, this.lastDrawn + REDRAW_MILLIS - performance.now());
+    setTimeout(() => {
+      requestAnimationFrame(() => {
+        this.pending = false;
+        this.lastDrawn = performance.now();
+        this.draw();
+      });
+    }, wait);
   }
 
   private draw(): void {
@@ -50,8 +57,9 @@ export class TrainingChart {
     const ratio = window.devicePixelRatio || 1;
     const width = this.canvas.clientWidth || this.canvas.width;
     const height = this.canvas.clientHeight || this.canvas.height;
-    this.canvas.width = Math.round(width * ratio);
-    this.canvas.height = Math.round(height * ratio);
+    // Setting the size, even to the same value, reallocates the canvas: only when it changed.
+    if (this.canvas.width !== Math.round(width * ratio)) this.canvas.width = Math.round(width * ratio);
+    if (this.canvas.height !== Math.round(height * ratio)) this.canvas.height = Math.round(height * ratio);
     context.setTransform(ratio, 0, 0, ratio, 0, 0);
     context.clearRect(0, 0, width, height);
 

@@ -19,7 +19,7 @@ export interface Reading {
  * Centres and scales the drawn digit to an MNIST image (as the CLI's predict does), then
  * classifies it read the way the model was trained (rows or pixels, permuted or not).
  */
-export function classifyDrawing(model: SequenceClassifier, image: ImageData): Reading {
+export function classifyDrawing(model: SequenceClassifier, image: { width: number; height: number; data: Uint8ClampedArray }): Reading {
   const { steps, inputSize } = model.config;
   const side = DRAWN_IMAGE_SIDE;
   const input = modelSequenceInput(model, { rows: side, cols: side });

@@ -1,14 +1,15 @@
-import type { Mnist } from "@mnist/data";
-import type { SequenceClassifier } from "@mnist/rnn";
-import { evaluate, formatTestLine, type EvaluationResult } from "@mnist/train";
-import { startBackend } from "./backend.js";
+import type { ModelFileFormat } from "@mnist/rnn";
+import { formatTestLine, type EvaluationResult } from "@mnist/train";
 import { TrainingChart } from "./chart.js";
-import { classifyDrawing, DRAWN_IMAGE_SIDE } from "./classify.js";
+import { DRAWN_IMAGE_SIDE, type Reading } from "./classify.js";
 import { DrawingPad } from "./drawing-pad.js";
-import { fetchMnist } from "./mnist.js";
-import { download, downloadModel, modelFromFiles } from "./model-files.js";
-import { TrainingSession, yieldToBrowser } from "./session.js";
+import { download, downloadFiles, readChosenFiles } from "./model-files.js";
+import { TrainingClient } from "./training-client.js";
+import type { Report } from "./training-protocol.js";
 import { paintDigit, ProbabilityBars, renderConfusion } from "./views.js";
+
+// The page's main thread only draws: training, evaluation, model files and reading the drawing
+// pad are the training worker's (training-worker.ts), which reports steps and log lines.
 
 const element = <T extends HTMLElement>(id: string): T => {
   const found = document.getElementById(id);
@@ -22,6 +23,7 @@ const buttons = {
   evaluate: element<HTMLButtonElement>("evaluate"),
   clear: element<HTMLButtonElement>("clear"),
   downloadModel: element<HTMLButtonElement>("download-model"),
+  downloadLayers: element<HTMLButtonElement>("download-layers"),
   downloadEvents: element<HTMLButtonElement>("download-events"),
 };
 const progress = element<HTMLProgressElement>("progress");
@@ -33,14 +35,15 @@ const prediction = element<HTMLOutputElement>("prediction");
 const modelView = element<HTMLCanvasElement>("model-view");
 const LOG_LINES = 5;
 
-let mnist: Mnist | undefined;
-let session: TrainingSession | undefined;
-/** A model loaded from files; used when no session is training one. */
-let loadedModel: SequenceClassifier | undefined;
-/** The current run() or evaluation, so that starting something else waits for it. */
+const client = new TrainingClient(onReport, (message) => setStatus(message, true));
+let ready = false;
+/** Whether the worker has a model (trained or loaded). */
+let hasModel = false;
+/** The run in the worker, if the current model is being trained. */
+let session: { totalSteps: number; finished: boolean } | undefined;
+let running = false;
+/** The current run or evaluation, so that starting something else waits for it. */
 let busy: Promise<unknown> | undefined;
-
-const currentModel = (): SequenceClassifier | undefined => session?.model ?? loadedModel;
 
 function setStatus(text: string, isError = false): void {
   const status = element("status");
@@ -60,39 +63,81 @@ function countDone(name: string): void {
 }
 
 function updateButtons(): void {
-  const running = session?.running === true;
   const idle = !running && busy === undefined;
-  buttons.train.disabled = mnist === undefined || !idle;
+  buttons.train.disabled = !ready || !idle;
   buttons.stop.disabled = !running;
   buttons.continue.disabled = session === undefined || session.finished || !idle;
-  buttons.evaluate.disabled = mnist === undefined || currentModel() === undefined || !idle;
-  buttons.downloadModel.disabled = currentModel() === undefined || running;
+  buttons.evaluate.disabled = !hasModel || !idle;
+  buttons.downloadModel.disabled = !hasModel;
+  buttons.downloadLayers.disabled = !hasModel;
   buttons.downloadEvents.disabled = session === undefined;
 }
 
-const pad = new DrawingPad(element<HTMLCanvasElement>("pad"), showReading);
+const pad = new DrawingPad(element<HTMLCanvasElement>("pad"), requestReading);
+/** A reading is being computed; `stale`: the pad changed since it was asked for. */
+let reading: { stale: boolean } | undefined;
 
-function showReading(): void {
-  const model = currentModel();
-  if (model === undefined) {
-    prediction.textContent = "";
-    bars.show(undefined, undefined);
+/**
+ * Asks the worker to read the pad with the current weights; while one reading is in flight,
+ * later changes make one more request when it returns. data-reading says whether what is shown
+ * is the pad as it is now ("current") or not yet ("pending").
+ */
+function requestReading(): void {
+  setState("reading", "pending");
+  if (reading !== undefined) {
+    reading.stale = true;
     return;
   }
-  try {
-    const reading = classifyDrawing(model, pad.pixels());
-    paintDigit(modelView, reading.pixels, DRAWN_IMAGE_SIDE);
-    prediction.textContent = reading.digit === undefined ? "" : String(reading.digit);
-    bars.show(reading.probabilities, reading.digit);
-  } catch (error) {
-    setStatus(`Cannot classify the drawing: ${(error as Error).message}`, true);
-  }
+  const asked = { stale: false };
+  reading = asked;
+  const { width, height, data } = pad.pixels();
+  client
+    .ask({ kind: "classify", image: { width, height, data } }, [data.buffer])
+    .then(showReading, (error: unknown) => setStatus(`Cannot classify the drawing: ${(error as Error).message}`, true))
+    .finally(() => {
+      reading = undefined;
+      if (asked.stale) requestReading();
+      else setState("reading", "current");
+    });
+}
+
+function showReading(shown: Reading | undefined): void {
+  if (shown !== undefined) paintDigit(modelView, shown.pixels, DRAWN_IMAGE_SIDE);
+  prediction.textContent = shown?.digit === undefined ? "" : String(shown.digit);
+  bars.show(shown?.probabilities, shown?.digit);
 }
 
 /** The tutorial's console output, last lines only. */
 function appendLog(line: string): void {
   const lines = (log.textContent ?? "").split("\n").filter(Boolean);
   log.textContent = [...lines, line].slice(-LOG_LINES).join("\n");
+}
+
+function onReport(report: Report): void {
+  switch (report.kind) {
+    case "loading":
+      setStatus(`Loading MNIST… ${(report.bytes / 1e6).toFixed(1)} MB`);
+      break;
+    case "step": {
+      const { event, totalSteps } = report;
+      progress.max = totalSteps;
+      progress.value = event.step;
+      progressText.textContent = `step ${event.step} / ${totalSteps} · epoch ${event.epoch} · ${Math.round(event.samplesPerSecond)} images/s`;
+      chart.add(event.step, event.loss, event.accuracy);
+      setState("step", String(event.step));
+      break;
+    }
+    case "log":
+      appendLog(report.line);
+      // The weights moved on: read the pad again with them.
+      requestReading();
+      break;
+    case "evaluating":
+      progress.max = report.total;
+      progress.value = report.done;
+      progressText.textContent = `evaluating: ${report.done} / ${report.total} test images`;
+      break;
+  }
 }
 
 function numberInput(id: string): number {
@@ -105,7 +150,7 @@ function numberInput(id: string): number {
  */
 async function exclusive(work: () => Promise<void>): Promise<void> {
   while (busy !== undefined) {
-    session?.stop();
+    if (running) void client.ask({ kind: "stop" });
     await busy;
   }
   const job = work().catch((error: unknown) => setStatus((error as Error).message, true));
@@ -120,96 +165,74 @@ async function train(): Promise<void> {
   const active = session;
   if (active === undefined) return;
   setState("training", "running");
-  setStatus(`Training (hidden ${active.model.config.hiddenSize}, batch ${active.trainer.config.batchSize})…`);
-  const running = active.run();
+  setStatus(`Training on ${element("threads").textContent}…`);
+  running = true;
   updateButtons();
-  const result = await running;
-  setState("training", active.finished ? "finished" : "stopped");
-  setStatus(`${active.finished ? "Finished" : "Stopped"} after ${active.trainer.completedSteps} steps (${result.seconds.toFixed(1)} s for the last ${result.steps}).`);
-  showReading();
-  if (active.finished) await evaluateTest();
+  let result;
+  try {
+    result = await client.ask({ kind: "run" });
+  } finally {
+    running = false;
+  }
+  active.finished = result.finished;
+  setState("training", result.finished ? "finished" : "stopped");
+  setStatus(`${result.finished ? "Finished" : "Stopped"} after ${result.completedSteps} steps (${result.seconds.toFixed(1)} s for the last ${result.steps}).`);
+  setState("trainSeconds", result.seconds.toFixed(3));
+  requestReading();
+  if (result.finished) await evaluateTest();
 }
 
 async function evaluateTest(): Promise<void> {
-  const model = currentModel();
-  if (mnist === undefined || model === undefined) return;
-  const test = mnist.test;
-  progress.max = test.count;
-  const onProgress = async (done: number) => {
-    progress.value = done;
-    progressText.textContent = `evaluating: ${done} / ${test.count} test images`;
-    // A pause between batches keeps the page responsive and lets the progress bar repaint.
-    await yieldToBrowser();
-  };
-  const result: EvaluationResult = session !== undefined ? await session.evaluate(test, onProgress) : await evaluate(model, test, { onProgress });
+  const result: EvaluationResult = await client.ask({ kind: "evaluate" });
   element("test-accuracy").textContent = `${result.accuracy.toFixed(4)} (loss ${result.loss.toFixed(4)}, ${result.count} images, ${Math.round(result.imagesPerSecond)} images/s)`;
   renderConfusion(element<HTMLTableElement>("confusion"), result.confusion);
   appendLog(formatTestLine(result.accuracy));
   countDone("evaluations");
 }
 
-/** Frees whatever model the page has, to make room for a new one. */
-function dropModels(): void {
-  session?.dispose();
-  session = undefined;
-  loadedModel?.dispose();
-  loadedModel = undefined;
-}
-
 buttons.train.addEventListener("click", () => {
-  const data = mnist;
-  if (data === undefined) return;
   void exclusive(async () => {
-    dropModels();
-    session = new TrainingSession(
-      data.train,
-      { hiddenSize: numberInput("hidden-size") },
-      { batchSize: numberInput("batch-size"), learningRate: numberInput("learning-rate"), trainingIters: numberInput("training-iters"), summaryStep: 10 },
-      {
-        onStep(e) {
-          const total = session?.trainer.totalSteps ?? e.step;
-          progress.max = total;
-          progress.value = e.step;
-          progressText.textContent = `step ${e.step} / ${total} · epoch ${e.epoch} · ${Math.round(e.samplesPerSecond)} images/s`;
-          chart.add(e.step, e.loss, e.accuracy);
-          setState("step", String(e.step));
-        },
-        onLog(line) {
-          appendLog(line);
-          showReading();
-        },
-      },
-    );
-    chart.reset(session.trainer.totalSteps);
+    const started = await client.ask({
+      kind: "train",
+      model: { hiddenSize: numberInput("hidden-size") },
+      train: { batchSize: numberInput("batch-size"), learningRate: numberInput("learning-rate"), trainingIters: numberInput("training-iters"), summaryStep: 10 },
+    });
+    hasModel = true;
+    session = { totalSteps: started.totalSteps, finished: false };
+    chart.reset(started.totalSteps);
     log.textContent = "";
     await train();
   });
 });
-buttons.stop.addEventListener("click", () => session?.stop());
+buttons.stop.addEventListener("click", () => void client.ask({ kind: "stop" }));
 buttons.continue.addEventListener("click", () => void exclusive(train));
 buttons.evaluate.addEventListener("click", () => void exclusive(evaluateTest));
 buttons.clear.addEventListener("click", () => {
   pad.clear();
-  showReading();
+  requestReading();
 });
-buttons.downloadModel.addEventListener("click", () => {
-  const model = currentModel();
-  if (model !== undefined) void downloadModel(model).catch((error: unknown) => setStatus((error as Error).message, true));
-});
+const downloadModel = (format: ModelFileFormat) => () =>
+  void client.ask({ kind: "modelFiles", format }).then(downloadFiles, (error: unknown) => setStatus((error as Error).message, true));
+buttons.downloadModel.addEventListener("click", downloadModel("mnist-rnn"));
+buttons.downloadLayers.addEventListener("click", downloadModel("tfjs-layers"));
 buttons.downloadEvents.addEventListener("click", () => {
-  void session?.eventFile().then(({ blob, name }) => download(blob, name));
+  void client.ask({ kind: "eventFile" }).then(
+    ({ bytes, name }) => download(new Blob([bytes as BlobPart], { type: "application/octet-stream" }), name),
+    (error: unknown) => setStatus((error as Error).message, true),
+  );
 });
 
-async function loadModel(files: FileList | null): Promise<void> {
-  if (files === null || files.length === 0) return;
+async function loadModel(chosen: FileList | null): Promise<void> {
+  if (chosen === null || chosen.length === 0) return;
   await exclusive(async () => {
-    const model = await modelFromFiles(Array.from(files));
-    dropModels();
-    loadedModel = model;
-    const { cell, hiddenSize } = model.config;
+    const files = await readChosenFiles(Array.from(chosen));
+    const { model } = await client.ask({ kind: "load", files });
+    hasModel = true;
+    session = undefined;
+    const { cell, hiddenSize } = model;
     setStatus(`Loaded a ${cell.toUpperCase()} model with ${hiddenSize} hidden units from ${files.length} files.`);
     countDone("modelLoads");
-    showReading();
+    requestReading();
   });
 }
 for (const id of ["model-files", "model-folder"]) {
@@ -218,10 +241,15 @@ for (const id of ["model-files", "model-folder"]) {
 }
 
 async function start(): Promise<void> {
-  element("backend").textContent = await startBackend();
   setStatus("Loading MNIST…");
-  mnist = await fetchMnist(new URL("mnist/", document.baseURI), (bytes) => setStatus(`Loading MNIST… ${(bytes / 1e6).toFixed(1)} MB`));
-  setStatus(`MNIST loaded: ${mnist.train.count} training and ${mnist.test.count} test images. Train a model, or load one.`);
+  const started = await client.ask({ kind: "start", mnistUrl: new URL("mnist/", document.baseURI).href });
+  element("backend").textContent = started.backend;
+  const threads = `${started.threads} thread${started.threads === 1 ? "" : "s"}, ${started.sharedMemory ? "SharedArrayBuffer" : "message passing"}`;
+  element("threads").textContent = threads;
+  setState("threads", String(started.threads));
+  setState("memory", started.sharedMemory ? "shared" : "messages");
+  setStatus(`MNIST loaded: ${started.trainCount} training images (5000 held out, as the CLI's train does) and ${started.testCount} test images. Train a model, or load one.`);
+  ready = true;
   setState("mnist", "loaded");
   updateButtons();
 }

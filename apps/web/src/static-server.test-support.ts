@@ -12,15 +12,22 @@ const TYPES: Record<string, string> = {
   ".gz": "application/gzip",
 };
 
-/** Test-only: serves the files under `root` on 127.0.0.1 at a free port. */
-export async function serveStatic(root: string): Promise<{ url: string; close: () => Promise<void> }> {
+/** The headers that make a page cross-origin isolated (as vite.config.ts sends them). */
+const ISOLATION_HEADERS = { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" };
+
+/** Test-only: serves the files under `root` on 127.0.0.1 at a free port, cross-origin isolated or not. */
+export async function serveStatic(root: string, options: { isolated: boolean }): Promise<{ url: string; close: () => Promise<void> }> {
   const server = createServer((request, response) => {
     const path = normalize(decodeURIComponent(new URL(request.url ?? "/", "http://localhost").pathname));
     const file = join(root, path.endsWith("/") ? `${path}index.html` : path);
     stat(file)
       .then((info) => {
         if (!info.isFile()) throw new Error(`${file} is not a file`);
-        response.writeHead(200, { "Content-Type": TYPES[extname(file)] ?? "application/octet-stream", "Content-Length": info.size });
+        response.writeHead(200, {
+          "Content-Type": TYPES[extname(file)] ?? "application/octet-stream",
+          "Content-Length": info.size,
+          ...(options.isolated ? ISOLATION_HEADERS : {}),
+        });
         createReadStream(file).pipe(response);
       })
       .catch(() => response.writeHead(404).end());

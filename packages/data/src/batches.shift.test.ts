@@ -211,16 +211,6 @@ describe("Batcher maxShift on real digits", () => {
     expect(resumed.state()).toEqual(original.state());
   });
 
-  it("resumes a state saved without maxShift (before it existed) unshifted", () => {
-    const original = new Batcher(digits, { seed: 4 });
-    serve(original, 9, 128);
-    const { maxShift, ...old } = original.state();
-    expect(maxShift).toBe(0);
-    const resumed = Batcher.restore(digits, old);
-    expect(resumed.maxShift).toBe(0);
-    for (let b = 0; b < 5; b++) expect(sameBytes(resumed.nextBatch(128).images, original.nextBatch(128).images)).toBe(true);
-  });
-
   it("refuses a maxShift that is not an integer in 0..27 for 28x28 images, or any shift of pixel sequences", () => {
     for (const bad of [-1, 1.5, Number.NaN, 28, 100]) {
       expect(() => new Batcher(digits, { maxShift: bad })).toThrow(RangeError);

@@ -35,10 +35,10 @@ export interface BatcherState {
   position: number;
   /** Generator state at the start of the current epoch, before its shuffle. */
   rngState: number;
-  /** Whether epochs are shuffled; default true. */
-  shuffle?: boolean;
-  /** Largest random translation in pixels; default 0 (states saved before it existed have none). */
-  maxShift?: number;
+  /** Whether epochs are shuffled. */
+  shuffle: boolean;
+  /** Largest random translation in pixels. */
+  maxShift: number;
 }
 
 // pixel/255 for every byte value, so a batch is filled by table look-ups instead of divisions.
@@ -136,7 +136,7 @@ export class Batcher {
 
   /** Rebuilds a Batcher from `state()` so that it serves exactly the batches the original would have. */
   static restore(split: MnistSplit, state: BatcherState): Batcher {
-    const batcher = new Batcher(split, { seed: state.seed, shuffle: state.shuffle ?? true, maxShift: state.maxShift ?? 0 });
+    const batcher = new Batcher(split, { seed: state.seed, shuffle: state.shuffle, maxShift: state.maxShift });
     const valid =
       Number.isSafeInteger(state.epoch) && state.epoch >= 0 &&
       Number.isInteger(state.position) && state.position >= 0 && state.position < split.count &&

@@ -11,6 +11,7 @@ import { DEFAULT_MAX_BYTES } from "./limits.js";
 import { mnistSplitFromIdx } from "./mnist.js";
 import { readIdxFile } from "./read-idx-file.js";
 import { realTestSlice } from "./mnist-slice.test-support.js";
+import { caught } from "./caught.test-support.js";
 
 let dir: string;
 let real: { images: IdxArray; labels: IdxArray };
@@ -25,15 +26,6 @@ afterAll(async () => {
 
 function bytes(...values: number[]): Uint8Array {
   return Uint8Array.from(values);
-}
-
-function caught(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected an error, none was thrown");
 }
 
 async function caughtAsync(run: () => Promise<unknown>): Promise<unknown> {

@@ -112,4 +112,18 @@ describe("loadMnist from a folder", () => {
     expect(error.field).toBe("label");
     expect(error.message).toContain(join(dir, MNIST_FILES.trainLabels));
   });
+
+  it("rejects test images of another size than the training images, naming the test file", async () => {
+    const dir = await mkdtemp(join(scratch, "sizes-"));
+    const images = (size: number): IdxArray => ({ dtype: "uint8", shape: [2, size, size], data: new Uint8Array(2 * size * size) });
+    const labels: IdxArray = { dtype: "uint8", shape: [2], data: Uint8Array.of(1, 2) };
+    await writeFile(join(dir, MNIST_FILES.trainImages), encodeIdx(images(28)));
+    await writeFile(join(dir, MNIST_FILES.testImages), encodeIdx(images(10)));
+    for (const name of [MNIST_FILES.trainLabels, MNIST_FILES.testLabels]) await writeFile(join(dir, name), encodeIdx(labels));
+    const error = (await loadMnist(dir).catch((e: unknown) => e)) as IdxFormatError;
+    expect(error).toBeInstanceOf(IdxFormatError);
+    expect(error.path).toBe(join(dir, MNIST_FILES.testImages));
+    expect(error.message).toContain("expected 28x28 images");
+    expect(error.message).toContain("found 10x10");
+  });
 });

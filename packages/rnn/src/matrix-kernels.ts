@@ -29,10 +29,14 @@ export function splitRows(x: tf.Tensor2D, rows: number[]): tf.Tensor2D[] {
   return rowBlocks({ x }, { rows }) as tf.Tensor2D[];
 }
 
+/** The shape of matrices of equal width one under another. */
+function stackShape(list: readonly TensorInfo[]): { rows: number; columns: number } {
+  return { rows: list.reduce((sum, info) => sum + (info.shape[0] as number), 0), columns: list[0]?.shape[1] as number };
+}
+
 /** Matrices of equal width one under another, [sum of rows, columns]. */
 const stacked = listKernel("MnistRnnStackRows", (access: ArrayAccess, list: TensorInfo[]) => {
-  const columns = list[0]?.shape[1] as number;
-  const rows = list.reduce((sum, info) => sum + (info.shape[0] as number), 0);
+  const { rows, columns } = stackShape(list);
   const out = access.allocate([rows, columns]).info;
   const values = access.read(out);
   let offset = 0;
@@ -55,8 +59,7 @@ export function stackRows(list: readonly tf.Tensor2D[]): tf.Tensor2D {
  * columns too.
  */
 const stackedTransposed = listKernel("MnistRnnStackTransposed", (access: ArrayAccess, list: TensorInfo[]) => {
-  const columns = list[0]?.shape[1] as number;
-  const rows = list.reduce((sum, info) => sum + (info.shape[0] as number), 0);
+  const { rows, columns } = stackShape(list);
   const out = access.allocate([columns, rows]).info;
   const values = access.read(out);
   let offset = 0;

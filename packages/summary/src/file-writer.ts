@@ -89,7 +89,13 @@ export async function createFileWriter(
     }
     installExitHook();
     const writer = new FileSummaryWriter(path, file, writerOptions);
-    await writer.flush();
+    try {
+      await writer.flush();
+    } catch (error) {
+      // The caller gets this error and no writer, so nothing may be left for the exit hook to report again.
+      await writer.close().catch(() => undefined);
+      throw error;
+    }
     return writer;
   }
 }

@@ -15,8 +15,8 @@ export function errorReply(error: unknown): ErrorReply {
  * reply per request.
  */
 export interface ChannelEndpoint<Request, Reply> {
-  /** Sends a request. */
-  post(request: Request): void;
+  /** Sends a request; the `transfer` buffers are moved to the far end, not copied (where the carrier can). */
+  post(request: Request, transfer?: ArrayBuffer[]): void;
   /** Called once by the channel: `message` for every message, `failure` when the far end crashes or exits, with the reason in words. */
   listen(message: (reply: Reply | ErrorReply) => void, failure: (reason: string) => void): void;
   /** Whether the far end may keep this process alive; true only while a reply is awaited (default: it always may). */

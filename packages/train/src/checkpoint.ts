@@ -1,11 +1,11 @@
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { BatcherState } from "@mnist/data";
 import { loadModel, saveModel } from "@mnist/rnn/node";
 import type { AdamState } from "./adam.js";
 import type { TrainConfig } from "./config.js";
 import { CheckpointError } from "./errors.js";
-import type { Checkpoint, CheckpointWriter, TrainerState, ValidationRecord } from "./trainer.js";
+import type { Checkpoint, CheckpointWriter, EngineRecord, RunSchedule, TrainerState, ValidationRecord } from "./trainer.js";
 
 /**
  * Checkpoint folder layout:
@@ -13,7 +13,7 @@ import type { Checkpoint, CheckpointWriter, TrainerState, ValidationRecord } fro
  *   <dir>/step-000780-…/model/  the model, loadable with loadModel from @mnist/rnn/node
  *   <dir>/step-000780-…/best/   the best validated weights as a model, when the trainer kept some
  *   <dir>/step-000780-…/optimizer.json + optimizer.bin   Adam moments and beta powers
- *   <dir>/step-000780-…/trainer.json   step, config, data position, best validation
+ *   <dir>/step-000780-…/trainer.json   step, config, data position, best validation, engine, schedule
  * A new checkpoint is written whole into a temporary folder, renamed into
  * place, and only then does latest.json point at it; the previous one is
  * deleted last, so a crash at any moment leaves a complete checkpoint.
@@ -33,6 +33,10 @@ interface TrainerFile {
   trainCount: number;
   /** The validation of the weights in best/, when the trainer kept some. */
   best?: ValidationRecord;
+  /** Backend and threads the steps ran on. */
+  engine: EngineRecord;
+  /** When the run checkpointed and validated, if written by run(). */
+  schedule?: RunSchedule;
 }
 
 interface OptimizerFile {
@@ -48,7 +52,7 @@ export function checkpointWriter(dir: string): CheckpointWriter {
   return { dir, write: (checkpoint) => writeCheckpoint(dir, checkpoint) };
 }
 
-async function writeCheckpoint(dir: string, { model, config, state }: Checkpoint): Promise<void> {
+async function writeCheckpoint(dir: string, { model, config, state, engine, schedule }: Checkpoint): Promise<void> {
   await mkdir(dir, { recursive: true });
   const unique = `${String(state.step).padStart(6, "0")}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const temporary = join(dir, `.tmp-step-${unique}`);
@@ -60,8 +64,9 @@ async function writeCheckpoint(dir: string, { model, config, state }: Checkpoint
     const { json, bin } = encodeOptimizer(state.adam);
     await writeFile(join(temporary, "optimizer.bin"), bin);
     await writeFile(join(temporary, "optimizer.json"), JSON.stringify(json));
-    const file: TrainerFile = { format: FORMAT, version: 1, step: state.step, config, batcher: state.batcher, trainCount: state.trainCount };
+    const file: TrainerFile = { format: FORMAT, version: 1, step: state.step, config, batcher: state.batcher, trainCount: state.trainCount, engine };
     if (state.best !== undefined) file.best = state.best.record;
+    if (schedule !== undefined) file.schedule = schedule;
     await writeFile(join(temporary, "trainer.json"), JSON.stringify(file, null, 2));
     await rename(temporary, join(dir, folderName));
   } catch (error) {
@@ -85,12 +90,30 @@ async function latestCheckpointFolder(dir: string): Promise<string> {
   if (typeof folderName !== "string" || !/^step-[^/\\]+$/.test(folderName)) {
     throw new CheckpointError(pointerPath, 'a "folder" field naming a step-… folder', JSON.stringify(pointer));
   }
-  return join(dir, folderName);
+  const folder = join(dir, folderName);
+  if (!(await stat(folder).catch(() => undefined))?.isDirectory()) {
+    throw new CheckpointError(
+      pointerPath,
+      `the checkpoint folder it names, ${folder}`,
+      "no such folder",
+      "the folder was altered after training wrote it; a run still writing there may have been copied mid-write",
+    );
+  }
+  return folder;
 }
 
 /** The model folder (model.json + weights.bin) of the latest checkpoint in `dir`; Node only. */
 export async function checkpointModelFolder(dir: string): Promise<string> {
   return join(await latestCheckpointFolder(dir), "model");
+}
+
+/** The latest checkpoint in `dir` without loading it: its model folder, step and when it was written. */
+export async function latestCheckpoint(dir: string): Promise<{ modelFolder: string; step: number; written: Date }> {
+  const folder = await latestCheckpointFolder(dir);
+  const trainerPath = join(folder, "trainer.json");
+  const { step } = (await readJson(trainerPath, "trainer.json")) as Partial<TrainerFile>;
+  if (!Number.isSafeInteger(step)) throw new CheckpointError(trainerPath, "a step count", String(step));
+  return { modelFolder: join(folder, "model"), step: step as number, written: (await stat(trainerPath)).mtime };
 }
 
 /**
@@ -112,7 +135,7 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint & { folder
     throw new CheckpointError(binPath, "optimizer.bin", "no such file");
   });
   const adam = decodeOptimizer(optimizer, bin, binPath);
-  const { step, config, batcher, trainCount, best } = trainer as TrainerFile;
+  const { step, config, batcher, trainCount, best, engine, schedule } = trainer as TrainerFile;
   const model = await loadModel(join(folder, "model"));
   try {
     for (const [name, variable] of Object.entries(model.variables)) {
@@ -129,7 +152,7 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint & { folder
     const state: TrainerState = { step, trainCount, batcher, adam };
     // A run that kept no best weights has no "best".
     if (best !== undefined) state.best = { record: best, model: await loadModel(join(folder, "best")) };
-    return { folder, model, config, state };
+    return { folder, model, config, state, engine, ...(schedule === undefined ? {} : { schedule }) };
   } catch (error) {
     model.dispose();
     throw error;

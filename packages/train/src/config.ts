@@ -89,7 +89,7 @@ export function resolveTrainConfig(partial: Partial<TrainConfig> = {}): TrainCon
   }
   if (!DECAYS.includes(config.decay)) throw new ConfigError("decay", DECAYS.map((d) => `"${d}"`).join(", "), JSON.stringify(config.decay));
   if (!(config.minLearningRate >= 0 && config.minLearningRate <= config.learningRate)) {
-    throw new ConfigError("minLearningRate", `a number from 0 to learningRate (${config.learningRate})`, String(config.minLearningRate));
+    throw new ConfigError("minLearningRate", `a number from 0 to the learning rate (${config.learningRate})`, String(config.minLearningRate));
   }
   if (!Number.isInteger(config.seed)) throw new ConfigError("seed", "an integer", String(config.seed));
   if (typeof config.dropout !== "number" || !(config.dropout >= 0 && config.dropout < 1)) {

@@ -5,7 +5,8 @@ export class ConfigError extends Error {
     readonly field: string,
     readonly expected: string,
     readonly actual: string,
-    hint = "check the training options",
+    /** What to change, in words that do not assume an app or a library call. */
+    readonly hint = "check the training options",
   ) {
     super(`Invalid ${field}: expected ${expected}, found ${actual}. Hint: ${hint}.`);
   }
@@ -32,7 +33,8 @@ export class CheckpointError extends Error {
     readonly path: string,
     readonly expected: string,
     readonly actual: string,
-    hint = "pass the folder given to checkpointWriter()",
+    /** What to change, in words that do not assume an app or a library call. */
+    readonly hint = "resume from the folder a training run checkpointed into, unaltered",
   ) {
     super(`Cannot resume from ${path}: expected ${expected}, found ${actual}. Hint: ${hint}.`);
   }
@@ -45,7 +47,8 @@ export class WorkerThreadError extends Error {
     readonly thread: number,
     readonly operation: string,
     readonly reason: string,
-    hint = "run with threads: 1 (the CLI's --workers 1) to train on the calling thread alone",
+    /** What to change, in words that do not assume an app or a library call. */
+    readonly hint = "train on the calling thread alone (one thread)",
   ) {
     super(`Worker thread ${thread} failed during ${operation}: expected a reply, found ${reason}. Hint: ${hint}.`);
   }

@@ -14,6 +14,8 @@ export interface GradientSource {
   minibatch(batch: MinibatchInput): Promise<MinibatchGradients>;
   /** evaluate() of the model on a split. */
   evaluate(split: MnistSplit, options: EvaluateOptions): Promise<EvaluationResult>;
+  /** Threads sharing each minibatch, the calling one included (a pool's size); default 1. */
+  readonly size?: number;
   /** Frees what the source holds (threads, buffers); the model stays usable. */
   dispose(): void;
 }

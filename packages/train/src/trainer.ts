@@ -61,11 +61,35 @@ export interface TrainerState {
   best?: { record: ValidationRecord; model: SequenceClassifier };
 }
 
+/** Where a run computed its steps; a run resumed elsewhere matches a straight run only up to float rounding. */
+export interface EngineRecord {
+  /** The TensorFlow.js backend (tf.getBackend()). */
+  backend: string;
+  /** Threads sharing each minibatch, the calling one included. */
+  threads: number;
+}
+
+/**
+ * The run() options that decide when a run checkpoints and validates, which a resumed run must
+ * keep: a resumed run that forgot checkpointEvery would lose more steps to a crash.
+ */
+export interface RunSchedule {
+  /** RunOptions.checkpointEvery; unset: only when run() returns. */
+  checkpointEvery?: number;
+  /** "off" (no validation split), "epoch" (the default interval) or RunOptions.validateEvery. */
+  validation: "off" | "epoch" | number;
+  /** RunOptions.keepBest. */
+  keepBest: boolean;
+}
+
 /** A run at one step: what a CheckpointWriter writes, and what reading a checkpoint gives back. */
 export interface Checkpoint {
   model: SequenceClassifier;
   config: TrainConfig;
   state: TrainerState;
+  engine: EngineRecord;
+  /** The schedule of the run() that wrote it; unset when saveCheckpoint() was called on its own. */
+  schedule?: RunSchedule;
 }
 
 /** Where run() and saveCheckpoint() put checkpoints (e.g. checkpointWriter(dir) from @mnist/train/node). */
@@ -229,7 +253,7 @@ export class Trainer {
     }
     const validateEvery = options.validateEvery ?? Math.ceil(this.train.count / this.config.batchSize);
     if (validation === undefined && (options.validateEvery !== undefined || keepBest)) {
-      throw new ConfigError("validation", "a split to validate on, which validateEvery and keepBest need", "none", "pass run({ validation })");
+      throw new ConfigError("validation", "a split to validate on, which validateEvery and keepBest need", "none", "give a validation split");
     }
     if (!Number.isInteger(validateEvery) || validateEvery < 1) {
       throw new ConfigError("validateEvery", "a positive integer (steps between validations)", String(validateEvery));
@@ -238,6 +262,8 @@ export class Trainer {
       if (validation.count === 0) throw new ConfigError("validation split", "at least one image", "0 images");
       this.checkSplit(validation, "validation split");
     }
+    const schedule: RunSchedule = { validation: validation === undefined ? "off" : (options.validateEvery ?? "epoch"), keepBest };
+    if (checkpointEvery !== undefined) schedule.checkpointEvery = checkpointEvery;
     let steps = 0;
     let savedStep = -1;
     const validations: ValidationRecord[] = [];
@@ -248,11 +274,11 @@ export class Trainer {
         validations.push(await this.validate(validation, keepBest));
       }
       if (checkpoint !== undefined && checkpointEvery !== undefined && this.completed % checkpointEvery === 0) {
-        await this.saveCheckpoint(checkpoint);
+        await this.saveCheckpoint(checkpoint, schedule);
         savedStep = this.completed;
       }
     }
-    if (checkpoint !== undefined && savedStep !== this.completed) await this.saveCheckpoint(checkpoint);
+    if (checkpoint !== undefined && savedStep !== this.completed) await this.saveCheckpoint(checkpoint, schedule);
     const result: RunResult = { steps, stoppedEarly: this.completed < this.totalSteps, seconds: (performance.now() - started) / 1000, validations };
     const best = this.best;
     if (best !== undefined) result.best = best;
@@ -333,11 +359,15 @@ export class Trainer {
     return result;
   }
 
-  /** Writes model, config, Adam state, data position, step and kept best weights through `writer`, then calls onCheckpoint. */
-  async saveCheckpoint(writer: CheckpointWriter): Promise<void> {
+  /**
+   * Writes model, config, Adam state, data position, step, kept best weights, the engine and
+   * (from run()) its schedule through `writer`, then calls onCheckpoint.
+   */
+  async saveCheckpoint(writer: CheckpointWriter, schedule?: RunSchedule): Promise<void> {
     const state: TrainerState = { step: this.completed, trainCount: this.train.count, batcher: this.batcher.state(), adam: await this.optimizer.state() };
     if (this.kept !== undefined) state.best = { record: { ...this.kept.record }, model: this.kept.model };
-    await writer.write({ model: this.model, config: this.config, state });
+    const engine: EngineRecord = { backend: tf.getBackend(), threads: this.gradients.size ?? 1 };
+    await writer.write({ model: this.model, config: this.config, state, engine, ...(schedule === undefined ? {} : { schedule: { ...schedule } }) });
     await this.hooks.onCheckpoint?.({ step: this.completed, dir: writer.dir });
   }
 

@@ -7,9 +7,10 @@ import { WorkerThreadError } from "./errors.js";
 import { evaluate, mergeEvaluations, type EvaluateOptions, type EvaluationResult } from "./evaluate.js";
 import type { GradientSource } from "./gradient-source.js";
 import { minibatchGradients, type MinibatchGradients, type MinibatchInput } from "./minibatch.js";
-import { shareSizes, type VariableSlot, type WorkerReply, type WorkerRequest, type WorkerSetup } from "./parallel-protocol.js";
+import { carryBuffers } from "./carried-buffers.js";
+import { shareSizes, sharedMemoryAvailable, type VariableSlot, type WorkerReply, type WorkerRequest, type WorkerSetup } from "./parallel-protocol.js";
 
-/** Starts one worker thread with its setup; the pool talks to it through the endpoint (Node worker_threads today, a Web Worker tomorrow). */
+/** Starts one worker thread with its setup; the pool talks to it through the endpoint (a Node worker thread, a Web Worker). */
 export type StartThread = (setup: WorkerSetup) => ChannelEndpoint<WorkerRequest, WorkerReply>;
 
 interface Thread {
@@ -28,8 +29,10 @@ function shareDropout(batch: MinibatchInput, start: number): DropoutSpec | undef
 
 /**
  * The calling thread plus `size - 1` worker threads that share out each
- * minibatch (and evaluations) of one model. Weights go out and gradients come
- * back through SharedArrayBuffers; messages only say "go" and "done".
+ * minibatch (and evaluations) of one model. With shared memory, weights go
+ * out and gradients come back through SharedArrayBuffers and messages only
+ * say "go" and "done"; without it (a page that is not cross-origin isolated)
+ * the same buffers' contents travel with the messages (carryBuffers).
  * How a thread starts is passed in (startThread), so the same pool runs on
  * any kind of thread. Threads may hold the process open only while a request
  * is in flight, so a forgotten dispose() cannot hang it.
@@ -44,13 +47,16 @@ export class WorkerPool implements GradientSource {
     readonly size: number,
     maxBatch: number,
     startThread: StartThread,
+    /** SharedArrayBuffers (default where available) or buffers carried by the messages. */
+    readonly shared = sharedMemoryAvailable(),
   ) {
+    const buffer = (bytes: number): ArrayBufferLike => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
     let offset = 0;
     for (const [name, variable] of Object.entries(model.variables)) {
       this.slots.push({ name, shape: [...variable.shape], offset, length: variable.size });
       offset += variable.size;
     }
-    const weights = new SharedArrayBuffer(offset * 4);
+    const weights = buffer(offset * 4);
     this.weights = new Float32Array(weights);
     const maxShare = Math.max(...shareSizes(maxBatch, size));
     const { steps, inputSize } = model.config;
@@ -60,13 +66,15 @@ export class WorkerPool implements GradientSource {
         prodMode: tf.env().getBool("PROD"),
         model: model.config,
         variables: this.slots,
+        shared,
         weights,
-        gradients: new SharedArrayBuffer(offset * 4),
-        images: new SharedArrayBuffer(maxShare * steps * inputSize * 4),
-        labels: new SharedArrayBuffer(maxShare * 4),
+        gradients: buffer(offset * 4),
+        images: buffer(maxShare * steps * inputSize * 4),
+        labels: buffer(maxShare * 4),
       };
+      const endpoint = startThread(setup);
       this.threads.push({
-        channel: new RequestChannel(startThread(setup), (operation, reason) => new WorkerThreadError(index, operation, reason)),
+        channel: new RequestChannel(shared ? endpoint : carryBuffers(endpoint, setup), (operation, reason) => new WorkerThreadError(index, operation, reason)),
         index,
         gradients: new Float32Array(setup.gradients),
         images: new Float32Array(setup.images),

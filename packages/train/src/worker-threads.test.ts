@@ -16,7 +16,7 @@ import { buildParallelScripts, type BuiltScripts } from "./parallel.test-support
 import { resumeTrainer, saveInto } from "./resume.test-support.js";
 import { Trainer, type StepEvent } from "./trainer.js";
 import { WorkerPool } from "./worker-pool.js";
-import { workerThreads } from "./worker-threads.js";
+import { startWorkerThread, workerThreads } from "./worker-threads.js";
 
 let mnist: Mnist;
 let scripts: BuiltScripts;
@@ -182,6 +182,25 @@ describe("Trainer on worker threads (cpu)", () => {
       model.dispose();
       reference.model.dispose();
     }
+  });
+
+  it("without shared memory (buffers carried by the messages) trains and evaluates bit for bit as with SharedArrayBuffers", async () => {
+    const carried: ReturnType<typeof workerThreads> = (m, c) => new WorkerPool(m, 2, c.batchSize, (setup) => startWorkerThread(scripts.worker, setup), false);
+    const run = async (gradients: ReturnType<typeof workerThreads>) => {
+      const model = SequenceClassifier.create({ hiddenSize: 16, seed: 12 });
+      const trainer = new Trainer(model, train(), { ...config, trainingIters: 5 * 32 + 1, dropout: 0.2 }, { gradients });
+      try {
+        const losses: number[] = [];
+        for (let i = 0; i < 5; i++) losses.push((await trainer.step()).loss);
+        const test = await trainer.evaluate(firstImages(mnist.test, 301));
+        return { losses, weights: await weights(model), confusion: test.confusion, loss: test.loss };
+      } finally {
+        trainer.dispose();
+        model.dispose();
+      }
+    };
+    const [shared, messages] = [await run(twoThreads()), await run(carried)];
+    expect(messages).toEqual(shared);
   });
 
   it("evaluates a split shared among the threads with the counts of evaluate()", async () => {

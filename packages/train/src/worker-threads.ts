@@ -36,7 +36,7 @@ export function workerThreads(options: WorkerThreadsOptions = {}): GradientSourc
         "threads",
         `1 on the ${backend} backend (worker threads run ${Object.keys(WORKER_BACKENDS).join(" or ")})`,
         String(threads),
-        "use threads: 1, or the wasm backend",
+        "train on one thread, or on the wasm backend",
       );
     }
     return new WorkerPool(model, threads, config.batchSize, (setup) => startWorkerThread(script, setup));
@@ -44,11 +44,11 @@ export function workerThreads(options: WorkerThreadsOptions = {}): GradientSourc
 }
 
 /** A Node worker thread running `script`, which holds the process open only while the pool awaits it. */
-function startWorkerThread(script: URL, setup: WorkerSetup): ChannelEndpoint<WorkerRequest, WorkerReply> {
+export function startWorkerThread(script: URL, setup: WorkerSetup): ChannelEndpoint<WorkerRequest, WorkerReply> {
   const worker = new Worker(script, { workerData: setup });
   worker.unref();
   return {
-    post: (request) => worker.postMessage(request),
+    post: (request, transfer) => worker.postMessage(request, transfer),
     listen(message, failure) {
       worker.on("message", message);
       worker.on("error", (error) => failure(`the uncaught error "${error.message}" (worker script ${script.href})`));

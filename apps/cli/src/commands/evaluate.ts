@@ -6,19 +6,20 @@ import { loadModel } from "@mnist/rnn/node";
 import { evaluate, formatTestLine, type EvaluationResult } from "@mnist/train";
 import { selectBackend } from "../backend.js";
 import { decodeLimitsOf, modelLimitsOf, type EvaluateOptions } from "../options.js";
-import { requireMnistFolder, requireWritableFolder, resolveModelFolder } from "../paths.js";
+import { requireMnistFolder, requireWritableFolder, resolveModelFolder } from "../folder-flags.js";
 import { createReporter, reportMode } from "../reporter.js";
 import { defaultRunName, RunLog } from "../run-log.js";
 import type { CliIo } from "../run.js";
 
 export async function evaluateCommand(options: EvaluateOptions, io: CliIo): Promise<number> {
-  const modelFolder = await resolveModelFolder("--model", options.model);
+  const { folder: modelFolder, note } = await resolveModelFolder("--model", options.model);
   if (options.data) await requireMnistFolder("--data", options.data);
   if (options.logdir) await requireWritableFolder("--logdir", options.logdir);
   const reporter = createReporter(io.stdout, reportMode(io.stdout, options.json));
 
   const backend = await selectBackend(options.backend);
   reporter.event("backend", `Backend: ${backend.name}`, { backend: backend.name, skipped: backend.skipped });
+  if (note !== undefined) reporter.event("model", note, { model: modelFolder });
   const model = await loadModel(modelFolder, modelLimitsOf(options));
   try {
     const mnist = await loadMnist(options.data, decodeLimitsOf(options));

@@ -4,7 +4,7 @@ import { MODEL_JSON } from "@mnist/rnn";
 import { loadModel, saveModel } from "@mnist/rnn/node";
 import { selectBackend } from "../backend.js";
 import { modelLimitsOf, type ModelLimitOptions } from "../options.js";
-import { requireWritableFolder, resolveModelFolder } from "../paths.js";
+import { requireWritableFolder, resolveModelFolder } from "../folder-flags.js";
 import { createReporter, reportMode } from "../reporter.js";
 import type { CliIo } from "../run.js";
 import type { BackendChoice } from "../backend.js";
@@ -22,11 +22,12 @@ export interface ExportOptions extends ModelLimitOptions {
 }
 
 export async function exportCommand(options: ExportOptions, io: CliIo): Promise<number> {
-  const modelFolder = await resolveModelFolder("--model", options.model);
+  const { folder: modelFolder, note } = await resolveModelFolder("--model", options.model);
   await requireWritableFolder("--out", options.out, { mustBeEmpty: true, force: options.force });
   const reporter = createReporter(io.stdout, reportMode(io.stdout, options.json));
   const backend = await selectBackend(options.backend);
   if (reporter.mode === "json") reporter.event("backend", undefined, { backend: backend.name, skipped: backend.skipped });
+  if (note !== undefined) reporter.event("model", note, { model: modelFolder });
 
   const model = await loadModel(modelFolder, modelLimitsOf(options));
   try {

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { defaultMnistDir, loadMnist, MnistNotFoundError } from "@mnist/data/node";
 import { selectBackend } from "../backend.js";
 import { decodeLimitsOf, type CommonOptions, type InputLimitOptions } from "../options.js";
-import { requireMnistFolder } from "../paths.js";
+import { requireMnistFolder } from "../folder-flags.js";
 import { createReporter, reportMode } from "../reporter.js";
 import type { CliIo } from "../run.js";
 import { cliVersion } from "../version.js";

@@ -7,12 +7,12 @@ import { selectBackend } from "../backend.js";
 import { classify } from "../classify.js";
 import { UsageError } from "../errors.js";
 import { decodeLimitsOf, modelLimitsOf, type ModelOptions } from "../options.js";
-import { resolveModelFolder } from "../paths.js";
+import { resolveModelFolder } from "../folder-flags.js";
 import { createReporter, reportMode } from "../reporter.js";
 import type { CliIo } from "../run.js";
 
 export async function predictCommand(files: string[], options: ModelOptions, io: CliIo): Promise<number> {
-  const modelFolder = await resolveModelFolder("--model", options.model);
+  const { folder: modelFolder, note } = await resolveModelFolder("--model", options.model);
   // Every file is decoded before the model loads, so one bad file fails fast as a usage error.
   const limits = decodeLimitsOf(options);
   const digits: PreprocessedDigit[] = [];
@@ -22,6 +22,7 @@ export async function predictCommand(files: string[], options: ModelOptions, io:
   const reporter = createReporter(io.stdout, reportMode(io.stdout, options.json));
   const backend = await selectBackend(options.backend);
   if (reporter.mode === "json") reporter.event("backend", undefined, { backend: backend.name, skipped: backend.skipped });
+  if (note !== undefined) reporter.event("model", note, { model: modelFolder });
 
   const model = await loadModel(modelFolder, modelLimitsOf(options));
   try {

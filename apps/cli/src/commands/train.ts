@@ -2,27 +2,32 @@ import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { modelSequenceInput, sequenceInputMetadata, splitValidation, toSequences, type MnistSplit, type SequenceInput } from "@mnist/data";
 import { loadMnist } from "@mnist/data/node";
-import { MODEL_JSON, SequenceClassifier } from "@mnist/rnn";
+import * as tf from "@tensorflow/tfjs-core";
+import { DEFAULT_MODEL_CONFIG, MODEL_JSON, SequenceClassifier, type ModelConfig } from "@mnist/rnn";
 import { saveModel } from "@mnist/rnn/node";
 import {
+  checkTrainingPlan,
   combineHooks,
   formatTestLine,
   formatValidationLine,
   OPTIMIZATION_FINISHED,
+  resolveTrainConfig,
   Trainer,
   withBudget,
+  type Checkpoint,
   type TrainConfig,
   type TrainerState,
   type TrainHooks,
 } from "@mnist/train";
 import { checkpointWriter, readCheckpoint, workerThreads } from "@mnist/train/node";
 import { selectBackend } from "../backend.js";
-import { UsageError } from "../errors.js";
+import { asCliError, UsageError } from "../errors.js";
 import { watchInterrupts } from "../interrupt.js";
-import { decodeLimitsOf, type TrainOptions, type ValidationSchedule } from "../options.js";
-import { requireCheckpoint, requireMnistFolder, requireWritableFolder } from "../paths.js";
+import { checkTrainingMemory } from "../memory.js";
+import { DEFAULT_MAX_INPUT_MB, decodeLimitsOf, type TrainOptions, type ValidationSchedule } from "../options.js";
+import { requireCheckpoint, requireMnistFolder, requireWritableFolder } from "../folder-flags.js";
 import { createReporter, reportMode } from "../reporter.js";
-import { defaultRunName, RunLog } from "../run-log.js";
+import { defaultRunLogConfig, defaultRunName, RunLog } from "../run-log.js";
 import type { CliIo } from "../run.js";
 import { shellQuote } from "../shell.js";
 
@@ -48,9 +53,53 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
     restored = checkpoint?.state;
     // A resumed run reads images the way its model was trained, whatever the flags say.
     const input = checkpoint ? modelSequenceInput(checkpoint.model, mnist.train, join(checkpoint.folder, "model", MODEL_JSON)) : flagSequenceInput(options);
+    if (mnist.train.count <= validationSize) {
+      throw new UsageError(
+        "--data",
+        `expected more than ${validationSize} training images (the first ${validationSize} are held out for validation), found ${mnist.train.count}`,
+      );
+    }
     const held = splitValidation(mnist.train, validationSize);
     const train = toSequences(held.train, input);
     const validation = toSequences(held.validation, input);
+    const testSequences = toSequences(mnist.test, input);
+    const modelConfig: ModelConfig =
+      checkpoint?.model.config ??
+      ({
+        ...DEFAULT_MODEL_CONFIG,
+        cell: options.cell,
+        hiddenSize: options.hidden,
+        layers: options.layers,
+        recurrentInit: options.recurrentInit,
+        denseInit: options.denseInit,
+        outputBias: options.outputBias,
+        seed: options.seed,
+        steps: train.rows,
+        inputSize: train.cols,
+      });
+    const typed = (name: keyof TrainOptions): boolean => options.typed?.has(name) ?? false;
+    const config: Partial<TrainConfig> = checkpoint
+      ? withBudget(checkpoint.config, { trainingIters: typed("iters") ? options.iters : undefined, epochs: options.epochs })
+      : trainConfigOf(options);
+    const schedule = runSchedule(options, checkpoint, typed);
+    // tfjs runs wasm on one thread under Node, so a second core only helps through worker threads.
+    const workers = options.workers ?? (backend.name === "wasm" && availableParallelism() >= 2 ? 2 : 1);
+    // Everything is checked against the data before anything is built or written.
+    if (workers > 1 && backend.name !== "cpu" && backend.name !== "wasm") {
+      throw new UsageError("--workers", `expected 1 on the ${backend.name} backend (worker threads run cpu or wasm), found ${workers}`);
+    }
+    if (schedule.keepBest && schedule.validateEvery === "off") throw keepBestWithoutValidation();
+    const plan = asFlags(() =>
+      checkTrainingPlan({
+        model: modelConfig,
+        config,
+        train,
+        evaluated: schedule.validateEvery === "off" ? { test: testSequences } : { validation, test: testSequences },
+        ...(restored === undefined ? {} : { resumed: restored }),
+      }),
+    );
+    checkTrainingMemory({ model: modelConfig, batchSize: plan.config.batchSize, threads: workers, backend: backend.name, resumed: checkpoint !== undefined });
+
     const progressHooks: TrainHooks = {
       onStep: async (e) => {
         reporter.step(e);
@@ -69,40 +118,10 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
         });
       },
     };
-    model ??= SequenceClassifier.create(
-        {
-          cell: options.cell,
-          hiddenSize: options.hidden,
-          layers: options.layers,
-          recurrentInit: options.recurrentInit,
-          denseInit: options.denseInit,
-          outputBias: options.outputBias,
-          seed: options.seed,
-          steps: train.rows,
-          inputSize: train.cols,
-        },
-        { metadata: sequenceInputMetadata(input) },
-      );
-    const config: Partial<TrainConfig> = checkpoint
-      ? withBudget(checkpoint.config, { trainingIters: options.itersGiven ? options.iters : undefined, epochs: options.epochs })
-      : {
-          learningRate: options.lr,
-          warmupSteps: options.warmupSteps,
-          decay: options.decay,
-          minLearningRate: options.minLr,
-          clipNorm: options.clipNorm,
-          dropout: options.dropout,
-          maxShift: options.maxShift,
-          batchSize: options.batchSize,
-          trainingIters: options.iters,
-          epochs: options.epochs,
-          displayStep: options.displayStep,
-          seed: options.seed,
-        };
+    model ??= SequenceClassifier.create(modelConfig, { metadata: sequenceInputMetadata(input) });
+    if (checkpoint !== undefined) reportEngineChange(reporter, checkpoint.engine, workers);
     const run = options.run ?? defaultRunName(model.config, input);
     runLog = await RunLog.open(options.logdir, run, { projectorSize: options.projectorSize });
-    // tfjs runs wasm on one thread under Node, so a second core only helps through worker threads.
-    const workers = options.workers ?? (backend.name === "wasm" && availableParallelism() >= 2 ? 2 : 1);
     trainer = new Trainer(model, train, config, {
       hooks: combineHooks(runLog.hooks(model), progressHooks),
       gradients: workerThreads({ threads: workers }),
@@ -111,7 +130,7 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
     // From here the trainer owns the kept best weights.
     restored = undefined;
     const firstStep = trainer.completedSteps;
-    const { keepBest } = options;
+    const { keepBest, checkpointEvery } = schedule;
     runLog.hyperParameters({ ...model.config, ...input, ...trainer.config, keepBest, backend: backend.name, workers, resumedFrom: options.resume ?? "-" }, firstStep);
     await runLog.graph(model.config, trainer.config);
     await runLog.hparams({ model: model.config, train: trainer.config, input, keepBest, ...(options.resume ? {} : { preset: options.preset }) });
@@ -132,8 +151,8 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
     const result = await trainer.run({
       signal: interruption.signal,
       checkpoint: options.save ? checkpointWriter(options.save) : undefined,
-      checkpointEvery: options.save ? options.checkpointEvery : undefined,
-      ...validationOptions(options.validateEvery, validation),
+      checkpointEvery: options.save ? checkpointEvery : undefined,
+      ...validationOptions(schedule.validateEvery, validation),
       keepBest,
     });
     reporter.stopProgress();
@@ -166,7 +185,7 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
         { ...best },
       );
     }
-    const test = await trainer.evaluate(toSequences(mnist.test, input), "test");
+    const test = await trainer.evaluate(testSequences, "test");
     reporter.event("test", formatTestLine(test.accuracy), { accuracy: test.accuracy, loss: test.loss, count: test.count });
     runLog.samples(model, mnist.test, input, trainer.completedSteps);
     await runLog.projector(model, mnist.test, input);
@@ -200,12 +219,18 @@ function flagSequenceInput(options: TrainOptions): SequenceInput {
 
 /** Every flag problem is reported before anything is loaded or written. */
 async function checkTrainOptions(options: TrainOptions): Promise<void> {
-  if (options.keepBest && options.validateEvery === "off") {
-    throw new UsageError("--keep-best", "needs validations to choose from: add --validate-every epoch (or a step count)");
-  }
+  // A resumed run may validate by its checkpoint's schedule; that is checked once the checkpoint is read.
+  if (!options.resume && options.keepBest && options.validateEvery === "off") throw keepBestWithoutValidation();
   if (options.maxShift > 0 && (options.sequence !== "rows" || options.permute !== undefined)) {
     throw new UsageError("--max-shift", "moves images read a row per step; use it with --sequence rows and without --permute");
   }
+  const cores = availableParallelism();
+  if (options.workers !== undefined && options.workers > cores) {
+    // More threads than cores only take turns on them, and each holds a whole engine (wasm: up to 4 GB).
+    throw new UsageError("--workers", `expected at most ${cores} (the cores this machine has), found ${options.workers}; more threads than cores add memory, not speed`);
+  }
+  // The flags alone (--min-lr above --lr, say) are checked before any data is read.
+  if (!options.resume) asFlags(() => resolveTrainConfig(trainConfigOf(options)));
   if (options.data) await requireMnistFolder("--data", options.data);
   if (options.resume) await requireCheckpoint("--resume", options.resume);
   if (options.save) {
@@ -219,15 +244,78 @@ async function checkTrainOptions(options: TrainOptions): Promise<void> {
   }
 }
 
-/** The command line that continues this run from the checkpoint in --save, into the same TensorBoard run. */
+function keepBestWithoutValidation(): UsageError {
+  return new UsageError("--keep-best", "needs validations to choose from: add --validate-every epoch (or a step count)");
+}
+
+/** The training config the flags ask for (a new run's). */
+function trainConfigOf(options: TrainOptions): Partial<TrainConfig> {
+  return {
+    learningRate: options.lr,
+    warmupSteps: options.warmupSteps,
+    decay: options.decay,
+    minLearningRate: options.minLr,
+    clipNorm: options.clipNorm,
+    dropout: options.dropout,
+    maxShift: options.maxShift,
+    batchSize: options.batchSize,
+    trainingIters: options.iters,
+    epochs: options.epochs,
+    displayStep: options.displayStep,
+    seed: options.seed,
+  };
+}
+
+/** When the run checkpoints and validates: a resumed run keeps its checkpoint's schedule, except for the flags typed now. */
+function runSchedule(
+  options: TrainOptions,
+  checkpoint: Pick<Checkpoint, "schedule"> | undefined,
+  typed: (name: keyof TrainOptions) => boolean,
+): { checkpointEvery: number; validateEvery: ValidationSchedule; keepBest: boolean } {
+  const saved = checkpoint?.schedule;
+  const keep = <T>(name: keyof TrainOptions, flag: T, kept: T | undefined): T => (typed(name) || kept === undefined ? flag : kept);
+  return {
+    checkpointEvery: keep("checkpointEvery", options.checkpointEvery, saved?.checkpointEvery),
+    validateEvery: keep("validateEvery", options.validateEvery, saved?.validation),
+    keepBest: keep("keepBest", options.keepBest, saved?.keepBest),
+  };
+}
+
+/** Runs one of @mnist/train's checks, its ConfigErrors told as the flags behind them (exit 2). */
+function asFlags<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    throw asCliError(error);
+  }
+}
+
+/** One line when a resumed run computes on another backend or thread count than its checkpoint's. */
+function reportEngineChange(reporter: ReturnType<typeof createReporter>, saved: Checkpoint["engine"], threads: number): void {
+  const backend = tf.getBackend();
+  if (saved.backend === backend && saved.threads === threads) return;
+  const on = (name: string, count: number): string => `${name} with ${count} thread${count === 1 ? "" : "s"}`;
+  reporter.event(
+    "engine",
+    `Resuming on ${on(backend, threads)}, the checkpoint was written on ${on(saved.backend, saved.threads)}: the run continues equal to an uninterrupted one up to float rounding, not bit for bit.`,
+    { backend, threads, checkpointBackend: saved.backend, checkpointThreads: saved.threads },
+  );
+}
+
+/**
+ * The command line that continues this run from the checkpoint in --save, into the same TensorBoard
+ * run. The checkpoint keeps the model, the training config and the schedule (--checkpoint-every,
+ * --validate-every, --keep-best); every other flag that shapes where the run reads, writes and
+ * reports is repeated here when it differs from its default.
+ */
 function resumeCommand(invocation: string, options: TrainOptions, run: string): string {
   const save = resolve(options.save as string);
   const args = ["train", "--resume", save, "--save", save, "--logdir", resolve(options.logdir), "--run", run];
   if (options.backend !== "auto") args.push("--backend", options.backend);
   if (options.data) args.push("--data", resolve(options.data));
   if (options.workers !== undefined) args.push("--workers", String(options.workers));
-  if (options.validateEvery !== "off") args.push("--validate-every", String(options.validateEvery));
-  if (options.keepBest) args.push("--keep-best");
+  if (options.maxInputMb !== DEFAULT_MAX_INPUT_MB) args.push("--max-input-mb", String(options.maxInputMb));
+  if (options.projectorSize !== defaultRunLogConfig.projectorSize) args.push("--projector-size", String(options.projectorSize));
   if (options.json) args.push("--json");
   return [invocation, ...args.map(shellQuote)].join(" ");
 }

@@ -1,23 +1,23 @@
+import type { SequenceInput } from "@mnist/data";
 import type { ModelConfig } from "@mnist/rnn";
 import type { HParamsExperiment, HParamValue } from "@mnist/summary";
-import type { TrainConfig } from "@mnist/train";
-import { PRESET_NAMES } from "./presets.js";
-import type { SequenceInput } from "@mnist/data";
+import type { TrainConfig } from "./config.js";
 
 /** What a training run was asked to do: the HParams table's values for it. */
 export interface RunSettings {
   model: ModelConfig;
   train: TrainConfig;
   input: SequenceInput;
-  /** The --preset that filled the flags; unknown for a resumed run. */
+  /** The CLI's --preset that filled the flags; unset for a resumed run or a run of the web page. */
   preset?: string;
   /** Whether the weights of the best validation are tested. */
   keepBest: boolean;
 }
 
 /**
- * The HParams table's columns, the same for every run so that TensorBoard compares runs in
- * one table: the flags that shape a run, then its results.
+ * The HParams table's columns, the same for every run (the CLI's and the web page's) so that
+ * TensorBoard compares runs in one table: what shapes a run, named by the CLI's flags, then its
+ * results.
  */
 export const RUN_EXPERIMENT: HParamsExperiment = {
   hparams: [
@@ -32,7 +32,7 @@ export const RUN_EXPERIMENT: HParamsExperiment = {
     { name: "output_bias", type: "string", values: ["added", "in-weights"], description: "--output-bias" },
     { name: "sequence", type: "string", values: ["rows", "pixels"], description: "--sequence" },
     { name: "permute", type: "string", description: "--permute seed, or none" },
-    { name: "preset", type: "string", values: PRESET_NAMES, description: "--preset" },
+    { name: "preset", type: "string", description: "--preset" },
     { name: "warmup_steps", type: "number", description: "--warmup-steps" },
     { name: "decay", type: "string", values: ["none", "cosine", "step"], description: "--decay" },
     { name: "min_lr", type: "number", description: "--min-lr" },

@@ -2,7 +2,8 @@ import { constants } from "node:fs";
 import { access, readdir, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { MNIST_FILES } from "@mnist/data";
-import { checkpointModelFolder } from "@mnist/train/node";
+import { CheckpointError } from "@mnist/train";
+import { latestCheckpoint } from "@mnist/train/node";
 import { UsageError } from "./errors.js";
 
 /** `path` must be an existing folder. */
@@ -22,17 +23,44 @@ export async function requireMnistFolder(flag: string, dir: string): Promise<voi
   if (missing.length > 0) throw new UsageError(flag, `${dir} lacks ${missing.join(", ")} (plain or .gz)`);
 }
 
+/** The model a `--model DIR` names, and a note to print when that choice needs saying. */
+export interface ModelFolder {
+  /** The folder holding model.json. */
+  folder: string;
+  /** One line saying which weights are used and why, when DIR holds more than one model. */
+  note?: string;
+}
+
 /**
- * The folder holding model.json for `--model DIR`: DIR itself when it holds a saved model,
- * or the latest checkpoint's model when DIR is a training checkpoint folder (an interrupted
- * `train --save DIR` leaves one).
+ * The folder holding model.json for `--model DIR`: DIR itself when it holds a saved model, or the
+ * latest checkpoint's model when DIR is a training checkpoint folder (an interrupted
+ * `train --save DIR` leaves one). When DIR holds both and the checkpoint is the newer (a resumed
+ * run was interrupted after an earlier part had finished), the checkpoint's weights are the
+ * furthest trained: they are used, and the note says so.
  */
-export async function resolveModelFolder(flag: string, dir: string): Promise<string> {
+export async function resolveModelFolder(flag: string, dir: string): Promise<ModelFolder> {
   await requireFolder(flag, dir);
-  if (await isFile(join(dir, "model.json"))) return dir;
-  const folder = await checkpointModelFolder(dir).catch(() => undefined);
-  if (folder && (await isFile(join(folder, "model.json")))) return folder;
-  throw new UsageError(flag, `${dir} holds neither model.json nor a training checkpoint (latest.json); pass the folder given to train --save`);
+  const model = join(dir, "model.json");
+  const saved = await stat(model).catch(() => undefined);
+  if (!(await isFile(join(dir, "latest.json")))) {
+    if (saved?.isFile()) return { folder: dir };
+    throw new UsageError(flag, `${dir} holds neither model.json nor a training checkpoint (latest.json); pass the folder given to train --save`);
+  }
+  let latest: Awaited<ReturnType<typeof latestCheckpoint>>;
+  try {
+    latest = await latestCheckpoint(dir);
+    if (!(await isFile(join(latest.modelFolder, "model.json")))) throw new Error(`its model folder ${latest.modelFolder} has no model.json`);
+  } catch (error) {
+    // A saved final model stands on its own; only without one does a damaged checkpoint matter.
+    if (saved?.isFile()) return { folder: dir };
+    const problem = error instanceof CheckpointError ? `${error.path}: expected ${error.expected}, found ${error.actual}` : error instanceof Error ? error.message : String(error);
+    throw new UsageError(flag, `${dir} holds a training checkpoint that cannot be read: ${problem}`);
+  }
+  if (saved?.isFile() && saved.mtime >= latest.written) return { folder: dir };
+  const note = saved?.isFile()
+    ? `${flag} ${dir}: using the checkpoint of step ${latest.step}, newer than ${model} (a resumed run stopped before its end); train --resume ${dir} continues it`
+    : undefined;
+  return note === undefined ? { folder: latest.modelFolder } : { folder: latest.modelFolder, note };
 }
 
 /** `--resume DIR` must be a checkpoint folder written by train. */
