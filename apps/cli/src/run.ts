@@ -83,7 +83,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
       .addOption(new Option("--max-shift <pixels>", "move each training image by a random offset of up to this many pixels along each axis (rows only)").default(DEFAULT_TRAIN_CONFIG.maxShift).argParser(nonNegativeInteger("the shift")))
       .addOption(new Option("--validate-every <when>", "validate on the 5000 held-out training images: off, epoch, or every n steps (and after the last step)").default("off").argParser(validationSchedule))
       .addOption(new Option("--keep-best", "test and save the weights of the best validation accuracy, not the last step's").default(false))
-      .addOption(new Option("--preset <name>", "defaults for the flags above: tutorial (the tutorial's run), tutorial-exact (that run with the tutorial's N(0, 1) input and output layers) or best (about 99% in about 10 minutes on 2 cores); typed flags win").choices(PRESET_NAMES).default("tutorial"))
+      .addOption(new Option("--preset <name>", "defaults for the flags above: tutorial (the tutorial's run), tutorial-exact (that run with the tutorial's quirks: N(0, 1) input and output layers, output h*(W + b)) or best (about 99% in about 10 minutes on 2 cores); typed flags win").choices(PRESET_NAMES).default("tutorial"))
       .addOption(new Option("--seed <n>", "seed of the initial weights and the data shuffle").default(DEFAULT_TRAIN_CONFIG.seed).argParser(integer("the seed")))
       .addOption(new Option("--logdir <dir>", "TensorBoard log folder").default("logs/"))
       .addOption(new Option("--run <name>", "TensorBoard run sub-folder (default: <time>-<cell>-h<hidden>, plus -l<layers>, -pixels, -permuted<seed>, -normalinit, -biasinweights when used)"))

@@ -126,23 +126,23 @@ describe("validation and presets", () => {
     expect(find(events(evaluation.stdout), "evaluation").accuracy).toBe(find(all, "test").accuracy);
   });
 
-  it("--preset tutorial-exact records the tutorial's N(0, 1) dense layers in model.json, and a typed flag wins", async () => {
+  it("--preset tutorial-exact records the tutorial's N(0, 1) dense layers and h*(W + b) output in model.json, and a typed flag wins", async () => {
     const exact = join(tmp.path, "exact");
     const typed = join(tmp.path, "exact-typed");
     const common = ["--iters", "64", "--batch-size", "32", "--hidden", "8", "--backend", "cpu", "--data", smallData, "--logdir", join(tmp.path, "logs-exact")];
     const first = await runCli(["train", "--preset", "tutorial-exact", ...common, "--save", exact, "--json"]);
     expect(first.code).toBe(0);
     const start = find(events(first.stdout), "start") as unknown as { model: Record<string, unknown> };
-    expect(start.model).toMatchObject({ denseInit: "normal", outputBias: "added" });
+    expect(start.model).toMatchObject({ denseInit: "normal", outputBias: "in-weights" });
     const saved = JSON.parse(await readFile(join(exact, "model.json"), "utf8")) as { config: Record<string, unknown> };
-    expect(saved.config).toMatchObject({ denseInit: "normal", outputBias: "added", recurrentInit: "glorot" });
+    expect(saved.config).toMatchObject({ denseInit: "normal", outputBias: "in-weights", recurrentInit: "glorot" });
     // The default run folder says what differs from the default model.
-    expect((await listFiles(join(tmp.path, "logs-exact"))).some((entry) => /-lstm-h8-normalinit\//.test(entry))).toBe(true);
+    expect((await listFiles(join(tmp.path, "logs-exact"))).some((entry) => /-lstm-h8-normalinit-biasinweights\//.test(entry))).toBe(true);
 
-    const second = await runCli(["train", "--preset", "tutorial-exact", "--dense-init", "glorot", "--output-bias", "in-weights", ...common, "--save", typed]);
+    const second = await runCli(["train", "--preset", "tutorial-exact", "--dense-init", "glorot", "--output-bias", "added", ...common, "--save", typed]);
     expect(second.code).toBe(0);
     const overridden = JSON.parse(await readFile(join(typed, "model.json"), "utf8")) as { config: Record<string, unknown> };
-    expect(overridden.config).toMatchObject({ denseInit: "glorot", outputBias: "in-weights" });
+    expect(overridden.config).toMatchObject({ denseInit: "glorot", outputBias: "added" });
     const evaluation = await runCli(["evaluate", "--model", typed, "--backend", "cpu", "--data", smallData, "--json"]);
     expect(evaluation.code).toBe(0);
   });
