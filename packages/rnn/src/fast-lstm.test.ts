@@ -269,5 +269,6 @@ describe.each(BACKENDS)("training curve on %s", (backend) => {
       tf.dispose(Object.values(path.weights));
       path.optimizer.dispose();
     }
-  });
+    // The plain path's autodiff on cpu takes about 30 s alone, several times that beside the other suites.
+  }, 240_000);
 });

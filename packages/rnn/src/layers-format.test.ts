@@ -139,9 +139,9 @@ beforeAll(async () => {
 
 /**
  * Test images compared per backend: all of them on wasm; on cpu, whose unfused kernels take
- * minutes for 10000 images through tfjs-layers, the first 2000.
+ * minutes for 10000 images through tfjs-layers, the first 300 (the same code, another engine).
  */
-const COMPARED_IMAGES: Record<(typeof BACKENDS)[number], number> = { wasm: 10000, cpu: 2000 };
+const COMPARED_IMAGES: Record<(typeof BACKENDS)[number], number> = { wasm: 10000, cpu: 300 };
 
 describe.each(BACKENDS)("Layers export and import on %s", (backend) => {
   beforeAll(() => useBackend(backend));
@@ -215,7 +215,7 @@ describe.each(BACKENDS)("Layers export and import on %s", (backend) => {
     const exported = floats.subarray(floats.length - kernel.length - bias.length);
     expect(Array.from(exported.subarray(0, kernel.length))).toEqual(Array.from(kernel, (w, k) => Math.fround(w + bias[k % 10]!)));
     expect(Array.from(exported.subarray(kernel.length))).toEqual(new Array(10).fill(0));
-    const [direct] = await checkRoundTrip(decoded, slice(mnist.test, 1000));
+    const [direct] = await checkRoundTrip(decoded, slice(mnist.test, 300));
     console.log(`tutorial-exact LSTM on ${backend}: max |difference| ${direct?.maxDifference.toExponential(2)}`);
   }, 120_000);
 
@@ -228,7 +228,7 @@ describe.each(BACKENDS)("Layers export and import on %s", (backend) => {
       ["GRU", false],
       ["Dense", undefined],
     ]);
-    const [direct] = await checkRoundTrip(decoded, slice(mnist.test, 1000));
+    const [direct] = await checkRoundTrip(decoded, slice(mnist.test, 300));
     console.log(`2-layer GRU on ${backend}: max |difference| ${direct?.maxDifference.toExponential(2)}`);
   }, 120_000);
 });
