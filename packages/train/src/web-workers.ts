@@ -1,10 +1,8 @@
-import * as tf from "@tensorflow/tfjs-core";
 import { errorReply, type ChannelEndpoint, type ErrorReply } from "./channel.js";
-import { ConfigError } from "./errors.js";
-import { onThisThread, type GradientSourceFactory } from "./gradient-source.js";
+import type { GradientSourceFactory } from "./gradient-source.js";
 import { serveGradients, type LoadBackend } from "./gradient-worker.js";
-import { WORKER_BACKENDS, type WorkerReply, type WorkerRequest, type WorkerSetup } from "./parallel-protocol.js";
-import { WorkerPool } from "./worker-pool.js";
+import type { WorkerReply, WorkerRequest, WorkerSetup } from "./parallel-protocol.js";
+import { pooledGradients } from "./worker-pool.js";
 
 /** The part of a Web Worker (the DOM's Worker) the pool uses. */
 export interface WebWorkerLike {
@@ -41,23 +39,7 @@ export interface WebWorkersOptions {
  * the split, the gradient combine and the results are those of the Node threads.
  */
 export function webWorkers(options: WebWorkersOptions): GradientSourceFactory {
-  const { threads, start } = options;
-  if (!Number.isInteger(threads) || threads < 1) {
-    throw new ConfigError("threads", "a positive integer (threads, the calling one included)", String(threads));
-  }
-  return (model, config) => {
-    if (threads === 1) return onThisThread(model, config);
-    const backend = tf.getBackend();
-    if (WORKER_BACKENDS[backend] === undefined) {
-      throw new ConfigError(
-        "threads",
-        `1 on the ${backend} backend (Web Workers run ${Object.keys(WORKER_BACKENDS).join(" or ")})`,
-        String(threads),
-        "use threads: 1, or the wasm backend",
-      );
-    }
-    return new WorkerPool(model, threads, config.batchSize, (setup) => startWebWorker(start(), setup), options.sharedMemory);
-  };
+  return pooledGradients(options.threads, "Web Workers", (setup) => startWebWorker(options.start(), setup), options.sharedMemory);
 }
 
 /** A started Web Worker as a channel endpoint: its first message is the setup (a Web Worker has no workerData). */

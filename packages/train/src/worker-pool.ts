@@ -3,12 +3,12 @@ import type { MnistSplit } from "@mnist/data";
 import type { SequenceClassifier } from "@mnist/rnn";
 import type { DropoutSpec } from "./dropout.js";
 import { RequestChannel, type ChannelEndpoint } from "./channel.js";
-import { WorkerThreadError } from "./errors.js";
+import { ConfigError, WorkerThreadError } from "./errors.js";
 import { evaluate, mergeEvaluations, type EvaluateOptions, type EvaluationResult } from "./evaluate.js";
-import type { GradientSource } from "./gradient-source.js";
+import { onThisThread, type GradientSource, type GradientSourceFactory } from "./gradient-source.js";
 import { minibatchGradients, type MinibatchGradients, type MinibatchInput } from "./minibatch.js";
 import { carryBuffers } from "./carried-buffers.js";
-import { shareSizes, sharedMemoryAvailable, type VariableSlot, type WorkerReply, type WorkerRequest, type WorkerSetup } from "./parallel-protocol.js";
+import { shareSizes, sharedMemoryAvailable, WORKER_BACKENDS, type VariableSlot, type WorkerReply, type WorkerRequest, type WorkerSetup } from "./parallel-protocol.js";
 
 /** Starts one worker thread with its setup; the pool talks to it through the endpoint (a Node worker thread, a Web Worker). */
 export type StartThread = (setup: WorkerSetup) => ChannelEndpoint<WorkerRequest, WorkerReply>;
@@ -206,4 +206,23 @@ export class WorkerPool implements GradientSource {
   async dispose(): Promise<void> {
     await Promise.all(this.threads.map((thread) => thread.channel.close()));
   }
+}
+
+/**
+ * The GradientSourceFactory of a pool of `threads` threads started by `startThread` (`kind` names
+ * them in messages, e.g. "worker threads"); one thread computes everything on the calling thread,
+ * and a pool needs a backend its threads can start.
+ */
+export function pooledGradients(threads: number, kind: string, startThread: StartThread, shared?: boolean): GradientSourceFactory {
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new ConfigError("threads", "a positive integer (threads, the calling one included)", String(threads));
+  }
+  return (model, config) => {
+    if (threads === 1) return onThisThread(model, config);
+    const backend = tf.getBackend();
+    if (WORKER_BACKENDS[backend] === undefined) {
+      throw new ConfigError("threads", `1 on the ${backend} backend (${kind} run ${Object.keys(WORKER_BACKENDS).join(" or ")})`, String(threads), "train on one thread, or on the wasm backend");
+    }
+    return new WorkerPool(model, threads, config.batchSize, startThread, shared);
+  };
 }

@@ -1,10 +1,8 @@
 import { Worker } from "node:worker_threads";
-import * as tf from "@tensorflow/tfjs-core";
 import type { ChannelEndpoint } from "./channel.js";
-import { ConfigError } from "./errors.js";
-import { onThisThread, type GradientSourceFactory } from "./gradient-source.js";
-import { WORKER_BACKENDS, type WorkerReply, type WorkerRequest, type WorkerSetup } from "./parallel-protocol.js";
-import { WorkerPool } from "./worker-pool.js";
+import type { GradientSourceFactory } from "./gradient-source.js";
+import type { WorkerReply, WorkerRequest, WorkerSetup } from "./parallel-protocol.js";
+import { pooledGradients } from "./worker-pool.js";
 
 /** How workerThreads() spreads the work. */
 export interface WorkerThreadsOptions {
@@ -23,24 +21,8 @@ export interface WorkerThreadsOptions {
  * trainer.dispose() stops the threads.
  */
 export function workerThreads(options: WorkerThreadsOptions = {}): GradientSourceFactory {
-  const threads = options.threads ?? 2;
-  if (!Number.isInteger(threads) || threads < 1) {
-    throw new ConfigError("threads", "a positive integer (threads, the calling one included)", String(options.threads));
-  }
   const script = options.workerScript ?? new URL("./parallel-worker.js", import.meta.url);
-  return (model, config) => {
-    if (threads === 1) return onThisThread(model, config);
-    const backend = tf.getBackend();
-    if (WORKER_BACKENDS[backend] === undefined) {
-      throw new ConfigError(
-        "threads",
-        `1 on the ${backend} backend (worker threads run ${Object.keys(WORKER_BACKENDS).join(" or ")})`,
-        String(threads),
-        "train on one thread, or on the wasm backend",
-      );
-    }
-    return new WorkerPool(model, threads, config.batchSize, (setup) => startWorkerThread(script, setup));
-  };
+  return pooledGradients(options.threads ?? 2, "worker threads", (setup) => startWorkerThread(script, setup));
 }
 
 /** A Node worker thread running `script`, which holds the process open only while the pool awaits it. */
