@@ -11,7 +11,7 @@ const dataDir = defaultMnistDir() ?? "";
 
 describe.runIf(torch !== undefined)("the PyTorch peer", () => {
   it("runs a few steps of the tutorial, printing the tutorial's lines and a test accuracy", async () => {
-    const child = startPyTorch(torch!.python, "run", dataDir, ["--steps", "20", "--test-count", "1000"]);
+    const child = startPyTorch(torch!.python, "run", dataDir, ["--steps", "20", "--test-count", "500"]);
     let output = "";
     child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
