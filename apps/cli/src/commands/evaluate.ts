@@ -2,25 +2,22 @@ import { join } from "node:path";
 import { loadMnist } from "@mnist/data/node";
 import { MODEL_JSON } from "@mnist/rnn";
 import { modelSequenceInput, toSequences } from "@mnist/data";
-import { loadModel } from "@mnist/rnn/node";
 import { evaluate, formatTestLine, type EvaluationResult } from "@mnist/train";
-import { selectBackend } from "../backend.js";
-import { decodeLimitsOf, modelLimitsOf, type EvaluateOptions } from "../options.js";
+import { decodeLimitsOf, type EvaluateOptions } from "../options.js";
 import { requireMnistFolder, requireWritableFolder, resolveModelFolder } from "../folder-flags.js";
 import { createReporter, reportMode } from "../reporter.js";
 import { defaultRunName, RunLog } from "../run-log.js";
 import type { CliIo } from "../run.js";
+import { loadSavedModel } from "../saved-model.js";
 
 export async function evaluateCommand(options: EvaluateOptions, io: CliIo): Promise<number> {
-  const { folder: modelFolder, note } = await resolveModelFolder("--model", options.model);
+  const resolved = await resolveModelFolder("--model", options.model);
+  const modelFolder = resolved.folder;
   if (options.data) await requireMnistFolder("--data", options.data);
   if (options.logdir) await requireWritableFolder("--logdir", options.logdir);
   const reporter = createReporter(io.stdout, reportMode(io.stdout, options.json));
 
-  const backend = await selectBackend(options.backend);
-  reporter.event("backend", `Backend: ${backend.name}`, { backend: backend.name, skipped: backend.skipped });
-  if (note !== undefined) reporter.event("model", note, { model: modelFolder });
-  const model = await loadModel(modelFolder, modelLimitsOf(options));
+  const model = await loadSavedModel(resolved, options, reporter, true);
   try {
     const mnist = await loadMnist(options.data, decodeLimitsOf(options));
     const input = modelSequenceInput(model, mnist.test, join(modelFolder, MODEL_JSON));

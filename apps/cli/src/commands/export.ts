@@ -1,12 +1,12 @@
 import { join } from "node:path";
 import { describeSequenceInput, modelSequenceInput } from "@mnist/data";
 import { MODEL_JSON } from "@mnist/rnn";
-import { loadModel, saveModel } from "@mnist/rnn/node";
-import { selectBackend } from "../backend.js";
-import { modelLimitsOf, type ModelLimitOptions } from "../options.js";
+import { saveModel } from "@mnist/rnn/node";
+import type { ModelLimitOptions } from "../options.js";
 import { requireWritableFolder, resolveModelFolder } from "../folder-flags.js";
 import { createReporter, reportMode } from "../reporter.js";
 import type { CliIo } from "../run.js";
+import { loadSavedModel } from "../saved-model.js";
 import type { BackendChoice } from "../backend.js";
 
 /** `export` flags. */
@@ -22,14 +22,11 @@ export interface ExportOptions extends ModelLimitOptions {
 }
 
 export async function exportCommand(options: ExportOptions, io: CliIo): Promise<number> {
-  const { folder: modelFolder, note } = await resolveModelFolder("--model", options.model);
+  const resolved = await resolveModelFolder("--model", options.model);
+  const modelFolder = resolved.folder;
   await requireWritableFolder("--out", options.out, { mustBeEmpty: true, force: options.force });
   const reporter = createReporter(io.stdout, reportMode(io.stdout, options.json));
-  const backend = await selectBackend(options.backend);
-  if (reporter.mode === "json") reporter.event("backend", undefined, { backend: backend.name, skipped: backend.skipped });
-  if (note !== undefined) reporter.event("model", note, { model: modelFolder });
-
-  const model = await loadModel(modelFolder, modelLimitsOf(options));
+  const model = await loadSavedModel(resolved, options, reporter, false);
   try {
     const { cell, layers, steps, inputSize } = model.config;
     // MNIST's 28x28 images: the model's recorded input must fit them, as for evaluate.

@@ -2,17 +2,17 @@ import { join } from "node:path";
 import { InputTooLargeError, modelSequenceInput, PngFormatError, preprocessDigit, sequencePixels, type PreprocessedDigit } from "@mnist/data";
 import { readPngFile } from "@mnist/data/node";
 import { MODEL_JSON } from "@mnist/rnn";
-import { loadModel } from "@mnist/rnn/node";
-import { selectBackend } from "../backend.js";
 import { classify } from "../classify.js";
 import { UsageError } from "../errors.js";
-import { decodeLimitsOf, modelLimitsOf, type ModelOptions } from "../options.js";
+import { decodeLimitsOf, type ModelOptions } from "../options.js";
 import { resolveModelFolder } from "../folder-flags.js";
 import { createReporter, reportMode } from "../reporter.js";
 import type { CliIo } from "../run.js";
+import { loadSavedModel } from "../saved-model.js";
 
 export async function predictCommand(files: string[], options: ModelOptions, io: CliIo): Promise<number> {
-  const { folder: modelFolder, note } = await resolveModelFolder("--model", options.model);
+  const resolved = await resolveModelFolder("--model", options.model);
+  const modelFolder = resolved.folder;
   // Every file is decoded before the model loads, so one bad file fails fast as a usage error.
   const limits = decodeLimitsOf(options);
   const digits: PreprocessedDigit[] = [];
@@ -20,11 +20,7 @@ export async function predictCommand(files: string[], options: ModelOptions, io:
     digits.push(preprocessDigit(await readPngFile(file, limits).catch((error: unknown) => Promise.reject(asUsageError(file, error)))));
   }
   const reporter = createReporter(io.stdout, reportMode(io.stdout, options.json));
-  const backend = await selectBackend(options.backend);
-  if (reporter.mode === "json") reporter.event("backend", undefined, { backend: backend.name, skipped: backend.skipped });
-  if (note !== undefined) reporter.event("model", note, { model: modelFolder });
-
-  const model = await loadModel(modelFolder, modelLimitsOf(options));
+  const model = await loadSavedModel(resolved, options, reporter, false);
   try {
     const side = Math.sqrt(digits[0]?.pixels.length ?? 0);
     const input = modelSequenceInput(model, { rows: side, cols: side }, join(modelFolder, MODEL_JSON));
