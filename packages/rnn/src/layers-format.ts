@@ -1,5 +1,5 @@
 import { resolveModelConfig, type CellType, type ModelConfig } from "./config.js";
-import { ModelFormatError, ModelMetadataError } from "./errors.js";
+import { ModelFormatError } from "./errors.js";
 import { copyMetadata, type ModelMetadata } from "./metadata.js";
 import { layerPrefix, parameterSpecs } from "./parameters.js";
 import type { ModelSnapshot } from "./snapshot.js";
@@ -8,6 +8,7 @@ import {
   elementCount,
   isObject,
   listedWeights,
+  metadataFromModelJson,
   packWeights,
   type EncodedModel,
   type FileSources,
@@ -349,7 +350,7 @@ export function decodeLayersModel(modelJson: Record<string, unknown>, weights: A
   values.set("output/kernel", manifest.take(output.name, "kernel", [hidden, classes]));
   values.set("output/bias", manifest.take(output.name, "bias", [classes]));
   manifest.checkAllUsed();
-  return { config, values, metadata: readMetadata(modelJson.userDefinedMetadata, sources.modelJson) };
+  return { config, values, metadata: modelJson.userDefinedMetadata === undefined ? {} : metadataFromModelJson(modelJson.userDefinedMetadata, sources.modelJson, HINT) };
 }
 
 type Fail = (field: string, expected: string, actual: unknown) => never;
@@ -471,12 +472,3 @@ function layerWeights(listed: ListedWeight[], sources: FileSources, fail: Fail) 
   };
 }
 
-function readMetadata(raw: unknown, file: string): ModelMetadata {
-  if (raw === undefined) return {};
-  try {
-    return copyMetadata(raw, "userDefinedMetadata");
-  } catch (error) {
-    if (error instanceof ModelMetadataError) throw new ModelFormatError(file, error.field, error.expected, error.actual, HINT);
-    throw error;
-  }
-}

@@ -1,9 +1,9 @@
 import { DEFAULT_MODEL_CONFIG, resolveModelConfig, type ModelConfig } from "./config.js";
-import { ModelConfigError, ModelFormatError, ModelMetadataError } from "./errors.js";
-import { copyMetadata, type ModelMetadata } from "./metadata.js";
+import { ModelConfigError, ModelFormatError } from "./errors.js";
+import type { ModelMetadata } from "./metadata.js";
 import { parameterSpecs } from "./parameters.js";
 import type { ModelSnapshot } from "./snapshot.js";
-import { describeValue, isObject, listedWeights, packWeights, type EncodedModel, type FileSources, type WeightSpec } from "./weights-manifest.js";
+import { describeValue, isObject, listedWeights, metadataFromModelJson, packWeights, type EncodedModel, type FileSources, type WeightSpec } from "./weights-manifest.js";
 
 /** Value of model.json's "format" field, so other JSON files are rejected early. */
 export const MODEL_FORMAT = "mnist-rnn/sequence-classifier";
@@ -48,7 +48,7 @@ export function decodeMnistRnnModel(modelJson: Record<string, unknown>, weights:
   }
   if (!isObject(json.config)) fail("config", "an object with the model's ModelConfig", json.config);
   const config = readConfig(json.config as Record<string, unknown>, sources.modelJson);
-  const metadata = readMetadata(json.userDefinedMetadata, sources.modelJson);
+  const metadata = metadataFromModelJson(json.userDefinedMetadata, sources.modelJson);
 
   const listed = listedWeights(json, weights, sources);
   const expectedSpecs = parameterSpecs(config);
@@ -72,16 +72,6 @@ export function decodeMnistRnnModel(modelJson: Record<string, unknown>, weights:
     values.set(weight.name, weight.values);
   }
   return { config, values, metadata };
-}
-
-function readMetadata(raw: unknown, file: string): ModelMetadata {
-  if (!isObject(raw)) throw new ModelFormatError(file, "userDefinedMetadata", "an object (the model's metadata)", describeValue(raw));
-  try {
-    return copyMetadata(raw, "userDefinedMetadata");
-  } catch (error) {
-    if (error instanceof ModelMetadataError) throw new ModelFormatError(file, error.field, error.expected, error.actual);
-    throw error;
-  }
 }
 
 function readConfig(raw: Record<string, unknown>, file: string): ModelConfig {

@@ -1,4 +1,5 @@
-import { ModelFormatError } from "./errors.js";
+import { ModelFormatError, ModelMetadataError } from "./errors.js";
+import { copyMetadata, type ModelMetadata } from "./metadata.js";
 
 // TensorFlow.js's weights manifest, shared by every model.json format we read and write:
 // `weightsManifest: [{ paths: [file, ...], weights: [{ name, shape, dtype }, ...] }, ...]`, the
@@ -46,6 +47,17 @@ export function packWeights(weights: readonly NamedWeight[], weightsFile: string
   }
   const specs = weights.map(({ name, shape }): WeightSpec => ({ name, shape: [...shape], dtype: "float32" }));
   return { weightsManifest: [{ paths: [weightsFile], weights: specs }], data };
+}
+
+/** model.json's userDefinedMetadata as the model's metadata, checked as create() checks it; errors name the file. */
+export function metadataFromModelJson(raw: unknown, file: string, hint?: string): ModelMetadata {
+  if (!isObject(raw)) throw new ModelFormatError(file, "userDefinedMetadata", "an object (the model's metadata)", describeValue(raw), hint);
+  try {
+    return copyMetadata(raw, "userDefinedMetadata");
+  } catch (error) {
+    if (error instanceof ModelMetadataError) throw new ModelFormatError(file, error.field, error.expected, error.actual, hint);
+    throw error;
+  }
 }
 
 /** The weight files model.json lists, in order: plain names inside the model's folder only. */
