@@ -26,23 +26,22 @@ export interface TrainingPlan {
  * exist) all come earlier here, so a run that starts can finish. Throws ConfigError naming the
  * config field or split; returns the resolved config and its step budget.
  */
-export function checkTrainingPlan(plan: TrainingPlan): { config: TrainConfig; totalSteps: number } {
-  const config = resolveTrainConfig(plan.config);
-  const { steps, inputSize } = plan.model;
-  const splits: [string, MnistSplit][] = [["training split", plan.train], ...Object.entries(plan.evaluated ?? {}).map(([name, split]): [string, MnistSplit] => [`${name} split`, split])];
-  for (const [name, split] of splits) {
-    if (split.rows !== steps || split.cols !== inputSize) {
-      throw new ConfigError(
-        name,
-        `images read as ${steps} steps of ${inputSize} values (the model's steps x inputSize)`,
-        `${split.rows} x ${split.cols}`,
-        "train and evaluate on images of the size the model reads",
-      );
-    }
-    if (split.count === 0) throw new ConfigError(name, "at least one image", "0 images");
+/** A split's images must be what the model reads: rows = steps, cols = inputs per step. */
+export function checkSplitImages(name: string, split: MnistSplit, model: Pick<ModelConfig, "steps" | "inputSize">): void {
+  const { steps, inputSize } = model;
+  if (split.rows !== steps || split.cols !== inputSize) {
+    throw new ConfigError(
+      name,
+      `images read as ${steps} steps of ${inputSize} values (the model's steps x inputSize)`,
+      `${split.rows} x ${split.cols}`,
+      "train and evaluate on images of the size the model reads",
+    );
   }
-  const { train, resumed } = plan;
-  if (resumed !== undefined && resumed.trainCount !== train.count) {
+}
+
+/** A resumed run trains on a split of the size it was saved with; another would not be the same run. */
+export function checkResumedSplit(resumed: Pick<TrainerState, "trainCount">, train: MnistSplit): void {
+  if (resumed.trainCount !== train.count) {
     throw new ConfigError(
       "training split",
       `${resumed.trainCount} images, as in the run being resumed`,
@@ -50,6 +49,18 @@ export function checkTrainingPlan(plan: TrainingPlan): { config: TrainConfig; to
       "resume with the same training data (and validation size)",
     );
   }
+}
+
+export function checkTrainingPlan(plan: TrainingPlan): { config: TrainConfig; totalSteps: number } {
+  const config = resolveTrainConfig(plan.config);
+  const { steps, inputSize } = plan.model;
+  const splits: [string, MnistSplit][] = [["training split", plan.train], ...Object.entries(plan.evaluated ?? {}).map(([name, split]): [string, MnistSplit] => [`${name} split`, split])];
+  for (const [name, split] of splits) {
+    checkSplitImages(name, split, { steps, inputSize });
+    if (split.count === 0) throw new ConfigError(name, "at least one image", "0 images");
+  }
+  const { train, resumed } = plan;
+  if (resumed !== undefined) checkResumedSplit(resumed, train);
   if (config.batchSize > train.count) {
     throw new ConfigError("batchSize", `at most the ${train.count} images of the training split`, String(config.batchSize), "use a smaller batch");
   }

@@ -7,6 +7,7 @@ import { learningRateAt, resolveTrainConfig, totalSteps, type TrainConfig } from
 import { ConfigError, DivergenceError } from "./errors.js";
 import type { EvaluateOptions, EvaluationResult } from "./evaluate.js";
 import { formatIterationLine } from "./format.js";
+import { checkResumedSplit, checkSplitImages } from "./plan.js";
 import { onThisThread, type GradientSource, type GradientSourceFactory } from "./gradient-source.js";
 import type { MinibatchInput } from "./minibatch.js";
 import type { TrainHooks } from "./hooks.js";
@@ -173,18 +174,11 @@ export class Trainer {
     options: TrainerOptions = {},
   ) {
     this.config = resolveTrainConfig(config);
-    this.checkSplit(train, "training split");
+    checkSplitImages("training split", train, model.config);
     this.totalSteps = totalSteps(this.config, train.count);
     this.hooks = options.hooks ?? {};
     const { restored } = options;
-    if (restored !== undefined && restored.trainCount !== train.count) {
-      throw new ConfigError(
-        "training split",
-        `${restored.trainCount} images, as in the run being resumed`,
-        `${train.count} images`,
-        "resume with the same training split (same validation size)",
-      );
-    }
+    if (restored !== undefined) checkResumedSplit(restored, train);
     this.batcher =
       restored === undefined
         ? new Batcher(train, { seed: this.config.seed, shuffle: true, maxShift: this.config.maxShift })
@@ -206,18 +200,6 @@ export class Trainer {
     } catch (error) {
       this.optimizer.dispose();
       throw error;
-    }
-  }
-
-  private checkSplit(split: MnistSplit, what: string): void {
-    const { steps, inputSize } = this.model.config;
-    if (split.rows !== steps || split.cols !== inputSize) {
-      throw new ConfigError(
-        what,
-        `images of ${steps} rows x ${inputSize} columns (the model's steps x inputSize)`,
-        `${split.rows} x ${split.cols}`,
-        "create the model with steps = rows and inputSize = cols of the images",
-      );
     }
   }
 
@@ -260,7 +242,7 @@ export class Trainer {
     }
     if (validation !== undefined) {
       if (validation.count === 0) throw new ConfigError("validation split", "at least one image", "0 images");
-      this.checkSplit(validation, "validation split");
+      checkSplitImages("validation split", validation, this.model.config);
     }
     const schedule: RunSchedule = { validation: validation === undefined ? "off" : (options.validateEvery ?? "epoch"), keepBest };
     if (checkpointEvery !== undefined) schedule.checkpointEvery = checkpointEvery;
