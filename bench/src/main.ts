@@ -15,7 +15,7 @@ import { workerThreads } from "@mnist/train/node";
 import { cliMainScript } from "./cli.js";
 import { findPyTorch, PYTORCH_HINT, startPyTorch } from "./pytorch.js";
 import { RowProcess, serveRow } from "./row-process.js";
-import { IMPLEMENTATION_NAMES, MODEL, type Implementation, type TfjsImplementation } from "./rows.js";
+import { IMPLEMENTATION_NAMES, MODEL, type Implementation, type RowKind } from "./rows.js";
 import { summarize, trainingStepFlops } from "./stats.js";
 
 const USAGE = `pnpm bench [--steps 20] [--warmup 3] [--warmup-time 2] [--block 5] [--backends cpu,wasm] [--impls parallel,fast,straightforward,layers,pytorch] [--full] [--full-runs 2]
@@ -33,9 +33,11 @@ throughput on 1 and 2 threads. The pytorch row is the same model in PyTorch
 found (${PYTORCH_HINT}); it runs once, whatever --backends says. --full then
 times the whole tutorial run as whole processes, the CLI's (wasm) and PyTorch's
 in turn, --full-runs times each: wall time, test accuracy, evaluation speed and
-peak RSS, and the ratio of each pair.`;
+peak RSS, and the ratio of each pair; before them, the sequential-MNIST step
+(784 steps of one pixel, 2 threads).`;
 
 interface Row {
+  implementation: Implementation;
   process: RowProcess;
   warmupSteps: number;
   timings: number[];
@@ -43,10 +45,11 @@ interface Row {
 }
 
 /** --row IMPLEMENTATION/BACKEND, as the parent passes it to a row's process. */
-function rowOption(text: string): { implementation: TfjsImplementation; backend: string } {
+function rowOption(text: string): { implementation: RowKind; backend: string } {
   const [implementation = "", backend = ""] = text.split("/");
-  if (!(implementation in IMPLEMENTATION_NAMES) || implementation === "pytorch" || backend === "") throw new Error(`--row must be IMPLEMENTATION/BACKEND, got "${text}"`);
-  return { implementation: implementation as TfjsImplementation, backend };
+  const known = implementation === "pixels" || (implementation in IMPLEMENTATION_NAMES && implementation !== "pytorch");
+  if (!known || backend === "") throw new Error(`--row must be IMPLEMENTATION/BACKEND, got "${text}"`);
+  return { implementation: implementation as RowKind, backend };
 }
 
 function parseOptions() {
@@ -102,8 +105,9 @@ function formatTable(rows: Row[]): string {
   const lines = [header, header.map(() => "---")];
   for (const row of rows) {
     const stats = summarize(row.timings);
-    const { implementation, backend } = row.process;
-    const layers = rows.find((other) => other.process.implementation === "layers" && other.process.backend === backend);
+    const { implementation } = row;
+    const { backend } = row.process;
+    const layers = rows.find((other) => other.implementation === "layers" && other.process.backend === backend);
     const ratio = layers ? (summarize(layers.timings).median / stats.median).toFixed(1) + "x" : "n/a";
     lines.push([
       IMPLEMENTATION_NAMES[implementation],
@@ -165,6 +169,24 @@ function describeRun(run: ProcessRun): string {
   return `wall ${run.seconds.toFixed(1)} s, Testing Accuracy= ${accuracy}, peak RSS ${(run.peakKiB / 1024).toFixed(0)} MB`;
 }
 
+/** Sequential MNIST's training step (784 steps of one pixel, batch 128, wasm, 2 threads), in a row process of its own. */
+async function timeSequentialMnistStep(script: string): Promise<void> {
+  const row = await RowProcess.start(script, "pixels", "wasm");
+  try {
+    const warmupSteps = await row.warmUp(2, 0);
+    const timings = await row.block(5);
+    const peakKiB = await row.finish();
+    const stats = summarize(timings);
+    console.log(
+      `\nSequential MNIST step (--sequence pixels: 784 steps of 1 pixel, batch 128, wasm, 2 threads; ${timings.length} steps after ${warmupSteps} warm-up): ` +
+        `median ${(stats.median / 1000).toFixed(2)} s (min ${(stats.min / 1000).toFixed(2)}, max ${(stats.max / 1000).toFixed(2)}), peak RSS ${(peakKiB / 1024).toFixed(0)} MB`,
+    );
+  } catch (error) {
+    row.kill();
+    throw error;
+  }
+}
+
 /**
  * The whole tutorial run (781 steps, then the 10000 test images), ours and PyTorch's in turn,
  * `runs` times each, so machine drift hits both alike; the ratio of each pair is PyTorch's wall
@@ -203,13 +225,13 @@ async function main(): Promise<void> {
     for (const backend of options.backends) {
       for (const implementation of options.implementations) {
         if (implementation === "pytorch") continue;
-        rows.push({ process: await RowProcess.start(script, implementation, backend), warmupSteps: 0, timings: [], peakRssKiB: 0 });
+        rows.push({ implementation, process: await RowProcess.start(script, implementation, backend), warmupSteps: 0, timings: [], peakRssKiB: 0 });
       }
     }
     if (options.implementations.includes("pytorch")) {
       const torch = findPyTorch();
       if (torch === undefined) console.log(`PyTorch row skipped: no python3 with torch found (${PYTORCH_HINT})`);
-      else rows.push({ process: await RowProcess.startPyTorch(torch.python, defaultMnistDir() ?? ""), warmupSteps: 0, timings: [], peakRssKiB: 0 });
+      else rows.push({ implementation: "pytorch", process: await RowProcess.startPyTorch(torch.python, defaultMnistDir() ?? ""), warmupSteps: 0, timings: [], peakRssKiB: 0 });
     }
     for (const row of rows) row.warmupSteps = await row.process.warmUp(options.warmup, options.warmupSeconds);
     // A row's steps run in blocks, as in training: a row timed one step at a time between other
@@ -231,18 +253,21 @@ async function main(): Promise<void> {
       `warm-up steps), interleaved in rounds of ${options.block} consecutive steps per row:`,
   );
   console.log(formatTable(rows));
-  const pytorch = rows.find((row) => row.process.implementation === "pytorch");
-  for (const row of rows.filter((r) => r.process.implementation === "parallel" || r.process.implementation === "fast")) {
+  const pytorch = rows.find((row) => row.implementation === "pytorch");
+  for (const row of rows.filter((r) => r.implementation === "parallel" || r.implementation === "fast")) {
     if (pytorch === undefined) break;
     const ratio = summarize(pytorch.timings).median / summarize(row.timings).median;
-    console.log(`${IMPLEMENTATION_NAMES[row.process.implementation]} on ${row.process.backend}: ${ratio.toFixed(2)}x PyTorch's step (${IMPLEMENTATION_NAMES.pytorch})`);
+    console.log(`${IMPLEMENTATION_NAMES[row.implementation]} on ${row.process.backend}: ${ratio.toFixed(2)}x PyTorch's step (${IMPLEMENTATION_NAMES.pytorch})`);
   }
   const { train, test } = await loadMnist();
   for (const backend of options.backends) {
     await tf.setBackend(backend);
     const model = SequenceClassifier.create({ hiddenSize: MODEL.hidden, seed: 1 });
+    // Each timed pass follows an untimed one, as the test pass follows training: compiled kernels, started threads.
+    await evaluate(model, test, { batchSize: 1000 });
     const single = await evaluate(model, test, { batchSize: 1000 });
     const parallel = new Trainer(model, train, {}, { gradients: workerThreads({ threads: 2 }) });
+    await parallel.evaluate(test, "test", { batchSize: 1000 });
     const shared = await parallel.evaluate(test, "test", { batchSize: 1000 });
     parallel.dispose();
     model.dispose();
@@ -251,7 +276,10 @@ async function main(): Promise<void> {
         `${shared.imagesPerSecond.toFixed(0)} images/s (2 threads)`,
     );
   }
-  if (options.full) await timeFullRuns(options.fullRuns);
+  if (options.full) {
+    await timeSequentialMnistStep(fileURLToPath(import.meta.url));
+    await timeFullRuns(options.fullRuns);
+  }
 }
 
 main().catch((error: unknown) => {

@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { loadMnist } from "@mnist/data/node";
 import { errorReply, RequestChannel, type ChannelEndpoint, type ErrorReply } from "@mnist/train/node";
 import { pytorchEndpoint, startPyTorch } from "./pytorch.js";
-import { createRowStep, type Implementation, type TfjsImplementation } from "./rows.js";
+import { createRowStep, type Implementation, type RowKind } from "./rows.js";
 
 // Each benchmark row runs in a process of its own, as a user's training would: no row shares a
 // wasm heap, a garbage-collected heap or tfjs's tensor registry with another, and each row's
@@ -40,13 +40,13 @@ function rowEndpoint(child: ChildProcess, output: { text: string }): ChannelEndp
 /** The parent's handle on one row's process. */
 export class RowProcess {
   private constructor(
-    readonly implementation: Implementation,
+    readonly implementation: Implementation | RowKind,
     readonly backend: string,
     private readonly channel: RequestChannel<RowRequest, RowReply>,
   ) {}
 
   /** Starts `script` (this benchmark's entry) as the row's process and waits until its model is built. */
-  static async start(script: string, implementation: Implementation, backend: string): Promise<RowProcess> {
+  static async start(script: string, implementation: RowKind, backend: string): Promise<RowProcess> {
     const child = fork(script, ["--row", `${implementation}/${backend}`], { stdio: ["ignore", "pipe", "pipe", "ipc"] });
     const output = { text: "" };
     return RowProcess.connect(rowEndpoint(child, output), output, implementation, backend);
@@ -61,7 +61,7 @@ export class RowProcess {
   private static async connect(
     endpoint: ChannelEndpoint<RowRequest, RowReply>,
     output: { text: string },
-    implementation: Implementation,
+    implementation: Implementation | RowKind,
     backend: string,
   ): Promise<RowProcess> {
     const channel = new RequestChannel(
@@ -97,7 +97,7 @@ export class RowProcess {
 }
 
 /** The row's side: builds the row on `backend`, then serves the parent's requests one at a time. */
-export async function serveRow(implementation: TfjsImplementation, backend: string): Promise<void> {
+export async function serveRow(implementation: RowKind, backend: string): Promise<void> {
   // The last reply closes the channel once sent, so the process can end.
   const send = (reply: RowReply | ErrorReply, last = false): void => {
     process.send?.(reply, undefined, undefined, () => {

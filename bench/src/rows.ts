@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { Batcher, type MnistSplit } from "@mnist/data";
+import { Batcher, toSequences, type MnistSplit } from "@mnist/data";
 import { SequenceClassifier } from "@mnist/rnn";
 import { Trainer } from "@mnist/train";
 import { workerThreads } from "@mnist/train/node";
@@ -11,6 +11,8 @@ export const MODEL = { steps: 28, inputs: 28, hidden: 128, classes: 10, batch: 1
 
 /** The TensorFlow.js rows, each run in a Node process of this benchmark. */
 export type TfjsImplementation = "parallel" | "fast" | "straightforward" | "layers";
+/** What a row's process can run: a table row, or the sequential-MNIST step --full times. */
+export type RowKind = TfjsImplementation | "pixels";
 /** Every row: the TensorFlow.js ones and the same model in PyTorch (bench/pytorch/tutorial_lstm.py). */
 export type Implementation = TfjsImplementation | "pytorch";
 export const IMPLEMENTATION_NAMES: Record<Implementation, string> = {
@@ -27,11 +29,15 @@ export interface RowStep {
   dispose(): void;
 }
 
-export function createRowStep(implementation: TfjsImplementation, train: MnistSplit): RowStep {
-  if (implementation === "fast" || implementation === "parallel") {
-    const model = SequenceClassifier.create({ hiddenSize: MODEL.hidden, seed: 1 });
+export function createRowStep(implementation: RowKind, train: MnistSplit): RowStep {
+  if (implementation === "fast" || implementation === "parallel" || implementation === "pixels") {
+    // "pixels": sequential MNIST, the same LSTM reading 784 steps of one pixel, on 2 threads.
+    const pixels = implementation === "pixels";
+    const shape = pixels ? { steps: 784, inputSize: 1 } : {};
+    const model = SequenceClassifier.create({ ...shape, hiddenSize: MODEL.hidden, seed: 1 });
     const config = { batchSize: MODEL.batch, learningRate: MODEL.learningRate, seed: 1 };
-    const trainer = new Trainer(model, train, config, implementation === "parallel" ? { gradients: workerThreads({ threads: 2 }) } : {});
+    const data = pixels ? toSequences(train, { order: "pixels" }) : train;
+    const trainer = new Trainer(model, data, config, implementation === "fast" ? {} : { gradients: workerThreads({ threads: 2 }) });
     return {
       step: async () => {
         await trainer.step();

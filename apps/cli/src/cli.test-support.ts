@@ -1,8 +1,10 @@
 // Helpers for tests that run the CLI in-process or as a child process.
+import { spawnSync } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { encodeIdx, MNIST_FILES, type MnistSplit } from "@mnist/data";
 import { loadMnist } from "@mnist/data/node";
@@ -12,6 +14,20 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+/**
+ * The built CLI's entry, dist/main.js, for tests that need what source cannot give them (a real
+ * process to signal, worker threads, which run built scripts). Under turbo, "cli#test" depends on
+ * the build; run alone, this brings dist/ up to date first.
+ */
+export function builtCli(): string {
+  const cliDir = fileURLToPath(new URL("..", import.meta.url));
+  if (process.env.TURBO_HASH === undefined) {
+    const build = spawnSync("pnpm", ["exec", "turbo", "run", "build", "--filter=cli...", "--output-logs=errors-only"], { cwd: cliDir, encoding: "utf8" });
+    if (build.status !== 0) throw new Error(`building the CLI failed:\n${build.stdout}\n${build.stderr}`);
+  }
+  return join(cliDir, "dist", "main.js");
 }
 
 /** Runs the CLI in this process with captured output and a private signal source. */

@@ -119,6 +119,8 @@ export interface EvaluateOptions extends ModelOptions {
   logdir?: string;
   /** Test digits given to the projector; default 1000. */
   projectorSize: number;
+  /** Threads sharing the test images; default 2 on wasm with 2+ cores, else 1. */
+  workers?: number;
 }
 
 /** A commander argument parser for numbers that `accepts` allows; `requirement` completes "<what> must be ...". */

@@ -1,7 +1,8 @@
+import { spawnSync } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { countTag, listFiles, runCli, tempDir, writeSmallMnist } from "./cli.test-support.js";
+import { builtCli, countTag, listFiles, runCli, tempDir, writeSmallMnist } from "./cli.test-support.js";
 import { fixtureModel } from "./fixtures.test-support.js";
 import { defaultRunName } from "./run-log.js";
 
@@ -56,6 +57,7 @@ describe("bad flags", () => {
     [["evaluate"], "--model"],
     [["evaluate", "--model", "<tmp>/no-such-model"], "--model"],
     [["evaluate", "--model", "<tmp>/empty"], "--model"],
+    [["evaluate", "--model", "<fixture>", "--workers", "64"], "--workers"],
     [["predict", "--model", "<fixture>", "<tmp>/a-file"], "a-file"],
     [["predict", "--model", "<fixture>", "<tmp>/missing.png"], "missing.png"],
     [["frobnicate"], "frobnicate"],
@@ -270,6 +272,19 @@ describe("evaluate and info", () => {
     expect(matrixRows).toHaveLength(10);
     const total = matrixRows.reduce((sum, row) => sum + row.trim().split(/\s+/).slice(1, 11).map(Number).reduce((a, b) => a + b, 0), 0);
     expect(total).toBe(300);
+  });
+
+  it("evaluate --workers 2 splits the test images between two threads and reports what one thread does", () => {
+    // Worker threads run the built scripts, so this runs the built CLI.
+    const evaluate = (workers: string) =>
+      spawnSync(process.execPath, [builtCli(), "evaluate", "--model", fixtureModel, "--data", smallData, "--backend", "wasm", "--workers", workers], { encoding: "utf8" });
+    const [one, two] = [evaluate("1"), evaluate("2")];
+    expect([one.status, two.status], two.stderr).toEqual([0, 0]);
+    const loss = (stdout: string) => Number(/^Testing Loss= (\d+\.\d{6}) \(300 images, \d+ images\/s\)$/m.exec(stdout)?.[1]);
+    // The shares' mean losses are merged by weight, so the loss may differ in its last printed place.
+    expect(Math.abs(loss(two.stdout) - loss(one.stdout))).toBeLessThanOrEqual(2e-6);
+    const withoutLoss = (stdout: string) => stdout.split("\n").filter((line) => !line.startsWith("Testing Loss="));
+    expect(withoutLoss(two.stdout)).toEqual(withoutLoss(one.stdout)); // accuracy and confusion matrix
   });
 
   it("evaluate --logdir writes a run with the graph, the test metrics and the projector of --projector-size digits", async () => {

@@ -91,7 +91,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
       .addOption(new Option("--checkpoint-every <steps>", "steps between checkpoints written to --save").default(100).argParser(positiveInteger("the checkpoint interval")))
       .addOption(new Option("--force", "allow --save into a non-empty folder").default(false))
       .addOption(new Option("--resume <dir>", "continue the run checkpointed in this folder (its settings win; --iters or --epochs set a new budget; --checkpoint-every, --validate-every and --keep-best, when typed, replace the kept ones)"))
-      .addOption(new Option("--workers <n>", "threads sharing each minibatch, worker threads plus this one, at most the core count (default: 2 on wasm with 2+ cores, else 1)").argParser(positiveInteger("the worker count")))
+      .addOption(workersOption("each minibatch"))
       .addOption(projectorSizeOption()),
   )).action(async (options: TrainOptions, command: Command) => {
     // A resumed run keeps its checkpoint's budget and schedule; only flags the user typed change them.
@@ -107,7 +107,8 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
       .description("accuracy, loss and confusion matrix of a saved model on the test set")
       .requiredOption("--model <dir>", "folder written by train --save")
       .addOption(new Option("--logdir <dir>", "also write a TensorBoard run here: the model's graph, the test accuracy and loss, the projector"))
-      .addOption(projectorSizeOption()),
+      .addOption(projectorSizeOption())
+      .addOption(workersOption("the test images")),
   ))).action(async (options: EvaluateOptions) => setExitCode(await evaluateCommand(options, io)));
 
   withModelLimit(withInputLimit(withCommonOptions(
@@ -138,6 +139,13 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
 
 function projectorSizeOption(): Option {
   return new Option("--projector-size <n>", "test digits whose last hidden states go to TensorBoard's projector").default(1000).argParser(positiveInteger("the projector size"));
+}
+
+/** --workers: the threads that share `shared` (worker threads plus this one). */
+function workersOption(shared: string): Option {
+  return new Option("--workers <n>", `threads sharing ${shared}, worker threads plus this one, at most the core count (default: 2 on wasm with 2+ cores, else 1)`).argParser(
+    positiveInteger("the worker count"),
+  );
 }
 
 function withCommonOptions(command: Command): Command {

@@ -1,7 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { splitValidation, type MnistSplit } from "@mnist/data";
 import { loadMnist } from "@mnist/data/node";
@@ -10,21 +9,15 @@ import { Trainer } from "@mnist/train";
 import { readCheckpoint } from "@mnist/train/node";
 import { selectBackend } from "./backend.js";
 import { maskedCrc32c } from "@mnist/summary";
-import { countTag, listFiles, runCli, tempDir, writeSmallMnist } from "./cli.test-support.js";
+import { builtCli, countTag, listFiles, runCli, tempDir, writeSmallMnist } from "./cli.test-support.js";
 import { resolveModelFolder } from "./folder-flags.js";
 
-const cliDir = fileURLToPath(new URL("..", import.meta.url));
-const main = join(cliDir, "dist", "main.js");
-
+let main: string;
 let tmp: { path: string; remove: () => Promise<void> };
 let smallData: string;
 
 beforeAll(async () => {
-  // Under turbo, "cli#test" depends on the build; run alone, bring dist/ up to date first.
-  if (process.env.TURBO_HASH === undefined) {
-    const build = spawnSync("pnpm", ["exec", "turbo", "run", "build", "--filter=cli...", "--output-logs=errors-only"], { cwd: cliDir, encoding: "utf8" });
-    if (build.status !== 0) throw new Error(`building the CLI failed:\n${build.stdout}\n${build.stderr}`);
-  }
+  main = builtCli();
   await selectBackend("cpu");
   tmp = await tempDir("signal");
   smallData = await writeSmallMnist(tmp.path, 1280, 200);

@@ -139,6 +139,15 @@ export interface BackwardStepInputs {
   dcNext: tf.Tensor2D | undefined;
 }
 
+/**
+ * dL/dh and dL/dc below this are taken as 0. Over long sequences (784 steps) they vanish into
+ * float32's subnormal range, and the backend's products run one to two orders of magnitude slower
+ * on subnormal operands (x86 handles them in microcode; WebAssembly cannot flush them): the
+ * 784-step training step took 19.9 s instead of 2.5. Under Adam (epsilon 1e-7) a gradient that
+ * small moves no weight by a representable amount.
+ */
+const VANISHED = 1e-30;
+
 const backwardStepKernel = namedKernel(
   "MnistRnnLstmBackwardStep",
   (
@@ -171,8 +180,11 @@ const backwardStepKernel = namedKernel(
         const f = gates[r + 2 * hidden + n]!;
         const o = gates[r + 3 * hidden + n]!;
         const tc = tanhC[s + n]!;
-        const dhn = (dh === undefined ? 0 : dh[s + n]!) + (dhAbove === undefined ? 0 : dhAbove[s + n]!);
-        const dc = (dcNext === undefined ? 0 : dcNext[s + n]!) + dhn * o * (1 - tc * tc);
+        // Math.abs and a select: with an if or a reassignment instead, V8 ran this loop 1.8x slower.
+        const dhSum = (dh === undefined ? 0 : dh[s + n]!) + (dhAbove === undefined ? 0 : dhAbove[s + n]!);
+        const dhn = Math.abs(dhSum) < VANISHED ? 0 : dhSum;
+        const dcSum = (dcNext === undefined ? 0 : dcNext[s + n]!) + dhn * o * (1 - tc * tc);
+        const dc = Math.abs(dcSum) < VANISHED ? 0 : dcSum;
         dzOut[r + n] = dc * j * i * (1 - i);
         dzOut[r + hidden + n] = dc * i * (1 - j * j);
         dzOut[r + 2 * hidden + n] = cPrev === undefined ? 0 : dc * cPrev[s + n]! * f * (1 - f);

@@ -169,11 +169,12 @@ export class WorkerPool implements GradientSource {
    */
   async evaluate(split: MnistSplit, options: EvaluateOptions = {}): Promise<EvaluationResult> {
     if (split.count < this.size) return evaluate(this.model, split, options);
-    const started = performance.now();
     const pixels = split.rows * split.cols;
     const shares = shareSizes(split.count, this.size);
     const starts = shares.map((_, k) => shares.slice(0, k).reduce((sum, n) => sum + n, 0));
+    // The threads' start-up (a second or so, once per pool) is not part of the evaluation's pace.
     await this.started();
+    const started = performance.now();
     const part = (k: number, copy: boolean): MnistSplit => {
       const start = starts[k] ?? 0;
       const count = shares[k] ?? 0;

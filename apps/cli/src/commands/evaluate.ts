@@ -2,15 +2,19 @@ import { join } from "node:path";
 import { loadMnist } from "@mnist/data/node";
 import { MODEL_JSON } from "@mnist/rnn";
 import { modelSequenceInput, toSequences } from "@mnist/data";
-import { evaluate, formatTestLine, type EvaluationResult } from "@mnist/train";
+import * as tf from "@tensorflow/tfjs-core";
+import { formatTestLine, resolveTrainConfig, type EvaluationResult } from "@mnist/train";
+import { workerThreads } from "@mnist/train/node";
 import { decodeLimitsOf, type EvaluateOptions } from "../options.js";
 import { requireMnistFolder, requireWritableFolder, resolveModelFolder } from "../folder-flags.js";
 import { createReporter, reportMode } from "../reporter.js";
 import { defaultRunName, RunLog } from "../run-log.js";
 import type { CliIo } from "../run.js";
 import { loadSavedModel } from "../saved-model.js";
+import { checkWorkerFlag, workerCount } from "../worker-count.js";
 
 export async function evaluateCommand(options: EvaluateOptions, io: CliIo): Promise<number> {
+  checkWorkerFlag(options.workers);
   const resolved = await resolveModelFolder("--model", options.model);
   const modelFolder = resolved.folder;
   if (options.data) await requireMnistFolder("--data", options.data);
@@ -21,7 +25,14 @@ export async function evaluateCommand(options: EvaluateOptions, io: CliIo): Prom
   try {
     const mnist = await loadMnist(options.data, decodeLimitsOf(options));
     const input = modelSequenceInput(model, mnist.test, join(modelFolder, MODEL_JSON));
-    const result = await evaluate(model, toSequences(mnist.test, input));
+    const threads = workerCount(options.workers, tf.getBackend());
+    const source = workerThreads({ threads })(model, resolveTrainConfig({}));
+    let result: EvaluationResult;
+    try {
+      result = await source.evaluate(toSequences(mnist.test, input), {});
+    } finally {
+      source.dispose();
+    }
     reporter.event("evaluation", formatEvaluation(result), {
       model: modelFolder,
       accuracy: result.accuracy,

@@ -1,4 +1,3 @@
-import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { modelSequenceInput, sequenceInputMetadata, splitValidation, toSequences, type MnistSplit, type SequenceInput } from "@mnist/data";
 import { loadMnist } from "@mnist/data/node";
@@ -30,6 +29,7 @@ import { createReporter, reportMode } from "../reporter.js";
 import { defaultRunLogConfig, defaultRunName, RunLog } from "../run-log.js";
 import type { CliIo } from "../run.js";
 import { shellQuote } from "../shell.js";
+import { checkWorkerFlag, workerCount } from "../worker-count.js";
 
 /** The tutorial's reader held out the first 5000 training images for validation. */
 const validationSize = 5000;
@@ -82,12 +82,8 @@ export async function trainCommand(options: TrainOptions, io: CliIo): Promise<nu
       ? withBudget(checkpoint.config, { trainingIters: typed("iters") ? options.iters : undefined, epochs: options.epochs })
       : trainConfigOf(options);
     const schedule = runSchedule(options, checkpoint, typed);
-    // tfjs runs wasm on one thread under Node, so a second core only helps through worker threads.
-    const workers = options.workers ?? (backend.name === "wasm" && availableParallelism() >= 2 ? 2 : 1);
     // Everything is checked against the data before anything is built or written.
-    if (workers > 1 && backend.name !== "cpu" && backend.name !== "wasm") {
-      throw new UsageError("--workers", `expected 1 on the ${backend.name} backend (worker threads run cpu or wasm), found ${workers}`);
-    }
+    const workers = workerCount(options.workers, backend.name);
     if (schedule.keepBest && schedule.validateEvery === "off") throw keepBestWithoutValidation();
     const plan = asFlags(() =>
       checkTrainingPlan({
@@ -224,11 +220,7 @@ async function checkTrainOptions(options: TrainOptions): Promise<void> {
   if (options.maxShift > 0 && (options.sequence !== "rows" || options.permute !== undefined)) {
     throw new UsageError("--max-shift", "moves images read a row per step; use it with --sequence rows and without --permute");
   }
-  const cores = availableParallelism();
-  if (options.workers !== undefined && options.workers > cores) {
-    // More threads than cores only take turns on them, and each holds a whole engine (wasm: up to 4 GB).
-    throw new UsageError("--workers", `expected at most ${cores} (the cores this machine has), found ${options.workers}; more threads than cores add memory, not speed`);
-  }
+  checkWorkerFlag(options.workers);
   // The flags alone (--min-lr above --lr, say) are checked before any data is read.
   if (!options.resume) asFlags(() => resolveTrainConfig(trainConfigOf(options)));
   if (options.data) await requireMnistFolder("--data", options.data);
