@@ -131,17 +131,10 @@ function runLayer(sequence: tf.Tensor3D, weights: LayerWeights, config: ModelCon
 }
 
 /**
- * Runs every layer, layer 1 on the images and each layer above on the hidden states below; the
- * output layer reads the top layer's last h times `outputMask` when one is given (dropout).
- * When training, it also returns each layer's tape, layer 1 first.
+ * Runs every layer, layer 1 on the images and each layer above on the hidden states below, and
+ * returns the top layer's last h; when training, also each layer's tape, layer 1 first.
  */
-function forward(
-  images: tf.Tensor3D,
-  parameters: Parameters,
-  config: ModelConfig,
-  mode: "inference" | "training",
-  outputMask?: tf.Tensor2D,
-): { logits: tf.Tensor2D; tapes: LayerTape[] } {
+function runLayers(images: tf.Tensor3D, parameters: Parameters, config: ModelConfig, mode: "inference" | "training"): { last: tf.Tensor2D; tapes: LayerTape[] } {
   const tapes: LayerTape[] = [];
   let sequence = images;
   let last: tf.Tensor2D | undefined;
@@ -156,10 +149,30 @@ function forward(
     else tf.dispose(run.rows);
     last = run.last;
   }
+  return { last: last as tf.Tensor2D, tapes };
+}
+
+/** runLayers, then the output layer on the top layer's last h times `outputMask` when one is given (dropout). */
+function forward(
+  images: tf.Tensor3D,
+  parameters: Parameters,
+  config: ModelConfig,
+  mode: "inference" | "training",
+  outputMask?: tf.Tensor2D,
+): { logits: tf.Tensor2D; tapes: LayerTape[] } {
+  const { last, tapes } = runLayers(images, parameters, config, mode);
   const output = outputWeights(parameters, config);
-  const scores = product(outputInput(last as tf.Tensor2D, outputMask), output.kernel); // [batch, classes]
+  const scores = product(outputInput(last, outputMask), output.kernel); // [batch, classes]
   const logits = output.bias === undefined ? scores : (tf.add(scores, output.bias) as tf.Tensor2D);
   return { logits, tapes };
+}
+
+/**
+ * The top layer's last hidden state [batch, H] through the fast path, keeping no per-step
+ * activations: for inference only (it has no gradient).
+ */
+export function fastLastHidden(images: tf.Tensor3D, parameters: Parameters, config: ModelConfig): tf.Tensor2D {
+  return tf.tidy(() => runLayers(images, parameters, config, "inference").last);
 }
 
 /** What the output layer reads: the top layer's last h, masked when a mask is given, [batch, H]. */

@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BACKENDS, randomValues, useBackend } from "./backends.test-support.js";
 import { InputShapeError } from "./errors.js";
+import { plainLastHidden } from "./plain-forward.js";
 import { seededUniform } from "./seeded-uniform.js";
 import { SequenceClassifier } from "./sequence-classifier.js";
 
@@ -25,8 +26,8 @@ function randomModel(cell: "lstm" | "gru", layers: number, outputBias: "added" |
 describe.each(BACKENDS)("SequenceClassifier.lastHidden on %s", (backend) => {
   beforeAll(() => useBackend(backend));
 
-  // The logits come from the fast LSTM path on these backends (the GRU's from the plain one),
-  // so for the LSTM this compares two separate implementations.
+  // On these backends the LSTM's hidden state and logits come from the fast path, the GRU's
+  // from the plain one; the next test holds the fast path's hidden state against the plain one's.
   it.each([
     ["lstm", 1],
     ["lstm", 2],
@@ -49,6 +50,18 @@ describe.each(BACKENDS)("SequenceClassifier.lastHidden on %s", (backend) => {
     const [a, b] = [await fromHidden.data(), await logits.data()];
     Array.from(a).forEach((v, k) => expect(v).toBeCloseTo(b[k]!, 5));
     tf.dispose([images, hidden, fromHidden, logits]);
+  });
+
+  it.each([1, 2])("lstm with %i layer(s): the fast path's hidden state is the plain path's", async (layers) => {
+    const model = randomModel("lstm", layers);
+    const images = tf.tensor3d(randomValues(3 * tiny.steps * tiny.inputSize, seededUniform(17)), [3, tiny.steps, tiny.inputSize]);
+    const [fast, plain] = [model.lastHidden(images), plainLastHidden(images, model.variables, model.config)];
+    const [a, b] = [await fast.data(), await plain.data()];
+    Array.from(a).forEach((v, k) => expect(v).toBeCloseTo(b[k]!, 6));
+    // Under a gradient tape lastHidden is differentiable: the plain path runs.
+    const gradient = tf.grad((x: tf.Tensor) => tf.sum(model.lastHidden(x as tf.Tensor3D)))(images);
+    expect(gradient.shape).toEqual(images.shape);
+    tf.dispose([images, fast, plain, gradient]);
   });
 
   it.each([

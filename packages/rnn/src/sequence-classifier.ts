@@ -6,7 +6,7 @@ import { InputShapeError, ModelFormatError } from "./errors.js";
 import { copyMetadata, type ModelMetadata } from "./metadata.js";
 import { applyOutputLayer } from "./output-layer.js";
 import { initialParameters, parameterSpecs } from "./parameters.js";
-import { fastLogits, fastLossAndGradients, fastLstmAvailable } from "./fast-lstm.js";
+import { fastLastHidden, fastLogits, fastLossAndGradients, fastLstmAvailable } from "./fast-lstm.js";
 import { plainLastHidden, plainLogits } from "./plain-forward.js";
 import type { ModelSnapshot } from "./snapshot.js";
 
@@ -112,6 +112,8 @@ export class SequenceClassifier {
    */
   lastHidden(images: tf.Tensor3D): tf.Tensor2D {
     this.checkImages(images, "images");
+    // The fast path has no gradient of its own for this: under a gradient tape the plain one runs.
+    if (fastLstmAvailable(this.config) && !tf.engine().isTapeOn()) return fastLastHidden(images, this.variables, this.config);
     return plainLastHidden(images, this.variables, this.config);
   }
 
