@@ -18,7 +18,7 @@ import type { Parameters } from "./plain-forward.js";
  * - one sigmoid for all four gates (the j columns of W are doubled: tanh(j) = 2*sigmoid(2j) - 1),
  *   then the rest of the cell as one fused kernel (lstm-kernels.ts);
  * - backward, top layer first: one [batch, 4H] x [4H, H] product per step, every weight
- *   gradient of a layer from one product over the whole sequence after its loop, and the
+ *   gradient of a layer from products over chunks of the sequence after its loop, and the
  *   gradient for the layer below at every step from one more; then the chain rule back to
  *   input/kernel and input/bias.
  */

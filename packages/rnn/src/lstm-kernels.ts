@@ -142,9 +142,8 @@ export interface BackwardStepInputs {
 /**
  * dL/dh and dL/dc below this are taken as 0. Over long sequences (784 steps) they vanish into
  * float32's subnormal range, and the backend's products run one to two orders of magnitude slower
- * on subnormal operands (x86 handles them in microcode; WebAssembly cannot flush them): the
- * 784-step training step took 19.9 s instead of 2.5. Under Adam (epsilon 1e-7) a gradient that
- * small moves no weight by a representable amount.
+ * on subnormal operands (x86 handles them in microcode; WebAssembly cannot flush them). Under
+ * Adam (epsilon 1e-7) a gradient that small moves no weight by a representable amount.
  */
 const VANISHED = 1e-30;
 
