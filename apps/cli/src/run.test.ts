@@ -276,8 +276,9 @@ describe("evaluate and info", () => {
 
   it("evaluate --workers 2 splits the test images between two threads and reports what one thread does", () => {
     // Worker threads run the built scripts, so this runs the built CLI.
+    const main = builtCli();
     const evaluate = (workers: string) =>
-      spawnSync(process.execPath, [builtCli(), "evaluate", "--model", fixtureModel, "--data", smallData, "--backend", "wasm", "--workers", workers], { encoding: "utf8" });
+      spawnSync(process.execPath, [main, "evaluate", "--model", fixtureModel, "--data", smallData, "--backend", "wasm", "--workers", workers], { encoding: "utf8" });
     const [one, two] = [evaluate("1"), evaluate("2")];
     expect([one.status, two.status], two.stderr).toEqual([0, 0]);
     const loss = (stdout: string) => Number(/^Testing Loss= (\d+\.\d{6}) \(300 images, \d+ images\/s\)$/m.exec(stdout)?.[1]);

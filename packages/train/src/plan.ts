@@ -18,14 +18,6 @@ export interface TrainingPlan {
   resumed?: Pick<TrainerState, "step" | "trainCount">;
 }
 
-/**
- * Checks a training run as a whole before any model, trainer or file is made: the config on its
- * own (resolveTrainConfig), every split's images against the model's steps x inputSize, the
- * batch against the training split, the budget (at least one step still to run) and the shift
- * against the image size. The checks a Trainer makes on its way (which fail after data and model
- * exist) all come earlier here, so a run that starts can finish. Throws ConfigError naming the
- * config field or split; returns the resolved config and its step budget.
- */
 /** A split's images must be what the model reads: rows = steps, cols = inputs per step. */
 export function checkSplitImages(name: string, split: MnistSplit, model: Pick<ModelConfig, "steps" | "inputSize">): void {
   const { steps, inputSize } = model;
@@ -51,12 +43,19 @@ export function checkResumedSplit(resumed: Pick<TrainerState, "trainCount">, tra
   }
 }
 
+/**
+ * Checks a training run as a whole before any model, trainer or file is made: the config on its
+ * own (resolveTrainConfig), every split's images against the model's steps x inputSize, the
+ * batch against the training split, the budget (at least one step still to run) and the shift
+ * against the image size. The checks a Trainer makes on its way (which fail after data and model
+ * exist) all come earlier here, so a run that starts can finish. Throws ConfigError naming the
+ * config field or split; returns the resolved config and its step budget.
+ */
 export function checkTrainingPlan(plan: TrainingPlan): { config: TrainConfig; totalSteps: number } {
   const config = resolveTrainConfig(plan.config);
-  const { steps, inputSize } = plan.model;
   const splits: [string, MnistSplit][] = [["training split", plan.train], ...Object.entries(plan.evaluated ?? {}).map(([name, split]): [string, MnistSplit] => [`${name} split`, split])];
   for (const [name, split] of splits) {
-    checkSplitImages(name, split, { steps, inputSize });
+    checkSplitImages(name, split, plan.model);
     if (split.count === 0) throw new ConfigError(name, "at least one image", "0 images");
   }
   const { train, resumed } = plan;
